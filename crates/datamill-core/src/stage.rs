@@ -1,0 +1,190 @@
+//! The two stage traits: [`Stage`] (a per-document decision) and [`GlobalStage`] (a decision
+//! over the whole corpus), and the values they exchange with the executor.
+
+use crate::doc::Doc;
+use crate::error::StageError;
+use std::borrow::Cow;
+
+/// What a stage decided about one document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Keep the document (possibly modified) and pass it to the next stage.
+    Keep,
+    /// Drop the document, with a short stable reason such as `"min_words"`.
+    Drop(Cow<'static, str>),
+}
+
+impl Verdict {
+    /// A drop verdict with the given reason.
+    pub fn drop(reason: impl Into<Cow<'static, str>>) -> Verdict {
+        Verdict::Drop(reason.into())
+    }
+}
+
+/// Per-call context handed to a stage: a place for counters that end up in the stage's
+/// statistics (for example, how many e-mail addresses a PII stage replaced).
+#[derive(Debug, Default)]
+pub struct StageCx {
+    counters: Vec<(&'static str, u64)>,
+}
+
+impl StageCx {
+    /// Adds `n` to counter `name` of the current stage.
+    pub fn count(&mut self, name: &'static str, n: u64) {
+        if let Some(c) = self.counters.iter_mut().find(|c| c.0 == name) {
+            c.1 += n;
+        } else {
+            self.counters.push((name, n));
+        }
+    }
+
+    /// Takes the counters accumulated so far, leaving none.
+    pub fn take_counters(&mut self) -> Vec<(&'static str, u64)> {
+        std::mem::take(&mut self.counters)
+    }
+}
+
+/// A per-document stage: looks at one document, may modify it, returns a [`Verdict`].
+///
+/// A stage knows nothing of files, threads or statistics. It must be deterministic: the
+/// same document and configuration give the same verdict, whatever thread runs it.
+pub trait Stage: Send + Sync {
+    /// Decides about one document.
+    fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError>;
+}
+
+/// Identifies a document inside a global stage's input: work unit, then position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DocRef {
+    /// The work unit's index.
+    pub unit: u32,
+    /// The document's position among the unit's documents that reached this stage.
+    pub index: u32,
+}
+
+/// A stage that decides over the whole corpus, in two passes.
+///
+/// 1. [`summarize`](GlobalStage::summarize) runs on every document, in parallel, and
+///    returns a compact summary (a hash, a signature, a score);
+/// 2. a [`Decider`] sees every summary once, in input order (unit by unit, document by
+///    document), and marks the documents to drop;
+/// 3. the executor drops them and passes the rest on.
+///
+/// Summaries are bytes so that the executor can spill them to disk, resume after a crash
+/// and move them between machines without knowing what they mean.
+pub trait GlobalStage: Send + Sync {
+    /// Appends the summary of `doc` to `out` (which is empty on entry).
+    fn summarize(&self, doc: &Doc, out: &mut Vec<u8>) -> Result<(), StageError>;
+
+    /// A fresh decider for one run.
+    fn decider(&self) -> Box<dyn Decider + '_>;
+}
+
+/// The deciding half of a [`GlobalStage`].
+pub trait Decider {
+    /// Sees one summary; documents arrive in input order. May mark drops immediately.
+    fn observe(
+        &mut self,
+        at: DocRef,
+        summary: &[u8],
+        verdicts: &mut Verdicts,
+    ) -> Result<(), StageError>;
+
+    /// Called once after the last summary; marks any remaining drops.
+    fn finish(&mut self, verdicts: &mut Verdicts) -> Result<(), StageError> {
+        let _ = verdicts;
+        Ok(())
+    }
+}
+
+/// The decisions of a global stage: one code per document, 0 for keep, `i + 1` for the
+/// `i`-th drop reason.
+#[derive(Clone, Debug, Default)]
+pub struct Verdicts {
+    units: Vec<Vec<u8>>,
+    reasons: Vec<String>,
+}
+
+impl Verdicts {
+    /// All-keep verdicts for units holding `counts[u]` documents each.
+    pub fn new(counts: &[u32]) -> Verdicts {
+        Verdicts {
+            units: counts.iter().map(|&n| vec![0; n as usize]).collect(),
+            reasons: Vec::new(),
+        }
+    }
+
+    /// Marks a document as dropped for `reason` (the first reason marked wins).
+    ///
+    /// # Panics
+    /// If `at` is outside the units given to [`Verdicts::new`], or more than 255 distinct
+    /// reasons are used.
+    pub fn drop(&mut self, at: DocRef, reason: &str) {
+        let code = match self.reasons.iter().position(|r| r == reason) {
+            Some(i) => i + 1,
+            None => {
+                self.reasons.push(reason.to_string());
+                self.reasons.len()
+            }
+        };
+        let code = u8::try_from(code).expect("at most 255 drop reasons per global stage");
+        let slot = &mut self.units[at.unit as usize][at.index as usize];
+        if *slot == 0 {
+            *slot = code;
+        }
+    }
+
+    /// The verdict for one document.
+    pub fn get(&self, at: DocRef) -> Option<&str> {
+        match self.units[at.unit as usize][at.index as usize] {
+            0 => None,
+            c => Some(&self.reasons[c as usize - 1]),
+        }
+    }
+
+    /// The codes of one unit (0 keep, `i + 1` reason `i`), for storage.
+    pub fn unit_codes(&self, unit: usize) -> &[u8] {
+        &self.units[unit]
+    }
+
+    /// The reason table, for storage.
+    pub fn reasons(&self) -> &[String] {
+        &self.reasons
+    }
+
+    /// Rebuilds verdicts from stored codes and reasons.
+    pub fn from_parts(units: Vec<Vec<u8>>, reasons: Vec<String>) -> Verdicts {
+        Verdicts { units, reasons }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_first_reason_wins() {
+        let mut v = Verdicts::new(&[2, 1]);
+        let a = DocRef { unit: 0, index: 1 };
+        v.drop(a, "duplicate");
+        v.drop(a, "other");
+        assert_eq!(v.get(a), Some("duplicate"));
+        assert_eq!(v.get(DocRef { unit: 1, index: 0 }), None);
+        assert_eq!(v.unit_codes(0), &[0, 1]);
+        let back = Verdicts::from_parts(
+            vec![v.unit_codes(0).to_vec(), vec![0]],
+            v.reasons().to_vec(),
+        );
+        assert_eq!(back.get(a), Some("duplicate"));
+    }
+
+    #[test]
+    fn counters_accumulate() {
+        let mut cx = StageCx::default();
+        cx.count("emails", 2);
+        cx.count("emails", 3);
+        cx.count("ips", 1);
+        assert_eq!(cx.take_counters(), vec![("emails", 5), ("ips", 1)]);
+        assert!(cx.take_counters().is_empty());
+    }
+}

@@ -1,0 +1,416 @@
+//! Parquet input and output through arrow-rs.
+//!
+//! Rows are converted to JSON objects (arrow-json, nulls explicit) and then parsed like JSONL
+//! lines, so every stage sees the same [`Doc`](datamill_core::Doc) whatever the input format,
+//! and a row written back to Parquet with the input's schema comes out with the same values.
+
+#[cfg(feature = "parquet")]
+pub use imp::*;
+#[cfg(not(feature = "parquet"))]
+pub use stub::*;
+
+#[cfg(feature = "parquet")]
+mod imp {
+    use crate::error::{IoError, Result};
+    use crate::format::Compression;
+    use crate::plan::{InputFile, Span, WorkUnit};
+    use crate::read::{BadRecord, ReadOptions, Record, RecordReader};
+    use arrow_array::RecordBatch;
+    use arrow_schema::{DataType, Field, Schema, SchemaRef};
+    use datamill_core::Doc;
+    use parquet::arrow::ArrowWriter;
+    use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+    use parquet::basic::{Compression as PqCompression, GzipLevel, ZstdLevel};
+    use parquet::file::properties::WriterProperties;
+    use std::fs::File;
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    fn pq_err(path: &Path, e: impl std::fmt::Display) -> IoError {
+        IoError::Parquet {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+
+    fn builder(file: &InputFile) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+        let f = File::open(&file.path).map_err(|e| IoError::io(&file.path, e))?;
+        ParquetRecordBatchReaderBuilder::try_new(f)
+            .map_err(|e| pq_err(&file.path, format!("not a readable Parquet file: {e}")))
+    }
+
+    /// Checks the schema and groups row groups into units of about `unit_bytes`.
+    pub fn plan(file: &InputFile, unit_bytes: u64, text_field: &str) -> Result<Vec<(Span, u64)>> {
+        let b = builder(file)?;
+        match b.schema().field_with_name(text_field) {
+            Ok(f)
+                if matches!(
+                    f.data_type(),
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                ) => {}
+            Ok(f) => {
+                return Err(pq_err(
+                    &file.path,
+                    format!(
+                        "column `{text_field}` must be a string column, it is {}",
+                        f.data_type()
+                    ),
+                ));
+            }
+            Err(_) => {
+                return Err(pq_err(
+                    &file.path,
+                    format!("no column `{text_field}` (the text field)"),
+                ));
+            }
+        }
+        let mut out = Vec::new();
+        let (mut start, mut size, mut first_row, mut row) = (0usize, 0u64, 0u64, 0u64);
+        let groups = b.metadata().row_groups();
+        for (i, rg) in groups.iter().enumerate() {
+            size += rg.compressed_size().max(0) as u64;
+            row += rg.num_rows().max(0) as u64;
+            if size >= unit_bytes || i + 1 == groups.len() {
+                out.push((
+                    Span::RowGroups {
+                        start,
+                        end: i + 1,
+                        first_row,
+                    },
+                    size,
+                ));
+                start = i + 1;
+                size = 0;
+                first_row = row;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The Arrow schema of a Parquet file (used as the output schema for Parquet outputs).
+    pub fn schema(file: &InputFile) -> Result<SchemaRef> {
+        Ok(builder(file)?.schema().clone())
+    }
+
+    /// Opens the rows of one unit.
+    pub fn open(
+        file: &InputFile,
+        unit: &WorkUnit,
+        opts: &ReadOptions,
+        progress: Arc<AtomicU64>,
+    ) -> Result<Box<dyn RecordReader>> {
+        let Span::RowGroups {
+            start,
+            end,
+            first_row,
+        } = unit.span
+        else {
+            return Err(pq_err(
+                &file.path,
+                "internal: Parquet unit without row groups",
+            ));
+        };
+        let b = builder(file)?;
+        let rows: u64 = b.metadata().row_groups()[start..end]
+            .iter()
+            .map(|r| r.num_rows().max(0) as u64)
+            .sum();
+        let reader = b
+            .with_row_groups((start..end).collect())
+            .with_batch_size(1024)
+            .build()
+            .map_err(|e| pq_err(&file.path, e))?;
+        Ok(Box::new(PqReader {
+            reader,
+            file: file.clone(),
+            row: first_row,
+            lines: Vec::new(),
+            cursor: 0,
+            opts: opts.clone(),
+            progress,
+            bytes_per_row: unit.size as f64 / rows.max(1) as f64,
+        }))
+    }
+
+    struct PqReader {
+        reader: ParquetRecordBatchReader,
+        file: InputFile,
+        row: u64,
+        lines: Vec<u8>,
+        cursor: usize,
+        opts: ReadOptions,
+        progress: Arc<AtomicU64>,
+        bytes_per_row: f64,
+    }
+
+    impl RecordReader for PqReader {
+        fn next_record(&mut self) -> Result<Option<Record>> {
+            while self.cursor >= self.lines.len() {
+                let Some(batch) = self.reader.next() else {
+                    return Ok(None);
+                };
+                let batch = batch.map_err(|e| {
+                    pq_err(
+                        &self.file.path,
+                        format!("corrupt data after row {}: {e}", self.row),
+                    )
+                })?;
+                self.progress.fetch_add(
+                    (batch.num_rows() as f64 * self.bytes_per_row) as u64,
+                    Ordering::Relaxed,
+                );
+                self.lines.clear();
+                self.cursor = 0;
+                let mut w = arrow_json::WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, arrow_json::writer::LineDelimited>(&mut self.lines);
+                w.write(&batch).map_err(|e| {
+                    pq_err(
+                        &self.file.path,
+                        format!("rows from {}: cannot convert to JSON: {e}", self.row),
+                    )
+                })?;
+                w.finish().map_err(|e| pq_err(&self.file.path, e))?;
+            }
+            let rest = &self.lines[self.cursor..];
+            let len = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            let line = String::from_utf8_lossy(&rest[..len]).into_owned();
+            self.cursor += len + 1;
+            let row = self.row;
+            self.row += 1;
+            let label = &self.file.label;
+            Ok(Some(
+                match Doc::from_json(line, &self.opts.names, || format!("{label}:{row}")) {
+                    Ok(doc) => Record::Doc(doc, len as u64 + 1),
+                    Err(p) => Record::Bad(BadRecord {
+                        location: format!("{label}:{row}"),
+                        reason: p.reason,
+                        message: format!("row {row}: {}", p.message),
+                        raw: String::new(),
+                        bytes: len as u64 + 1,
+                    }),
+                },
+            ))
+        }
+    }
+
+    /// Buffers JSON lines and writes them as Parquet row groups, with a schema taken from a
+    /// hint (the input's schema) and extended by inference from the documents.
+    pub struct ParquetPart {
+        path: PathBuf,
+        file: Option<File>,
+        writer: Option<ArrowWriter<File>>,
+        schema: Option<SchemaRef>,
+        hint: Option<SchemaRef>,
+        props: WriterProperties,
+        buf: Vec<u8>,
+        rows: usize,
+        /// Rows per row group.
+        pub row_group_rows: usize,
+        /// Buffered bytes that trigger a row group.
+        pub row_group_bytes: usize,
+    }
+
+    impl ParquetPart {
+        /// Starts a part at `path` (the file is created at once).
+        pub fn create(
+            path: &Path,
+            compression: Compression,
+            level: i32,
+            hint: Option<SchemaRef>,
+        ) -> Result<Self> {
+            let codec = match compression {
+                Compression::None => PqCompression::UNCOMPRESSED,
+                Compression::Gzip => PqCompression::GZIP(
+                    GzipLevel::try_new(level.clamp(0, 9) as u32).unwrap_or_default(),
+                ),
+                Compression::Zstd => {
+                    PqCompression::ZSTD(ZstdLevel::try_new(level).unwrap_or_default())
+                }
+            };
+            let props = WriterProperties::builder().set_compression(codec).build();
+            let file = File::create(path).map_err(|e| IoError::io(path, e))?;
+            Ok(ParquetPart {
+                path: path.to_path_buf(),
+                file: Some(file),
+                writer: None,
+                schema: None,
+                hint,
+                props,
+                buf: Vec::new(),
+                rows: 0,
+                row_group_rows: 16_384,
+                row_group_bytes: 64 << 20,
+            })
+        }
+
+        /// Buffers one JSON object. Returns `false` if buffered rows no longer fit this
+        /// part's schema: the caller must then [`take_buffer`](Self::take_buffer), finish the
+        /// part and start a new one.
+        pub fn write_line(&mut self, line: &[u8]) -> Result<bool> {
+            self.buf.extend_from_slice(line);
+            self.buf.push(b'\n');
+            self.rows += 1;
+            if self.rows >= self.row_group_rows || self.buf.len() >= self.row_group_bytes {
+                return self.flush();
+            }
+            Ok(true)
+        }
+
+        /// The rows buffered and not yet written.
+        pub fn take_buffer(&mut self) -> Vec<u8> {
+            self.rows = 0;
+            std::mem::take(&mut self.buf)
+        }
+
+        /// Whether any row was written to the file.
+        pub fn is_empty(&self) -> bool {
+            self.writer.is_none()
+        }
+
+        fn infer(&self) -> Result<SchemaRef> {
+            let (inferred, _) = arrow_json::reader::infer_json_schema(&self.buf[..], None)
+                .map_err(|e| pq_err(&self.path, format!("cannot infer a schema: {e}")))?;
+            let mut fields: Vec<Field> = Vec::new();
+            if let Some(h) = &self.hint {
+                fields.extend(
+                    h.fields()
+                        .iter()
+                        .map(|f| f.as_ref().clone().with_nullable(true)),
+                );
+            }
+            for f in inferred.fields() {
+                if !fields.iter().any(|g| g.name() == f.name()) {
+                    fields.push(f.as_ref().clone().with_nullable(true));
+                }
+            }
+            Ok(Arc::new(Schema::new(fields)))
+        }
+
+        fn decode(&self, schema: &SchemaRef) -> std::result::Result<Vec<RecordBatch>, String> {
+            let mut d = arrow_json::ReaderBuilder::new(schema.clone())
+                .with_strict_mode(true)
+                .with_batch_size(self.rows.max(1))
+                .build_decoder()
+                .map_err(|e| e.to_string())?;
+            let mut out = Vec::new();
+            let mut rest = &self.buf[..];
+            while !rest.is_empty() {
+                let n = d.decode(rest).map_err(|e| e.to_string())?;
+                rest = &rest[n..];
+                if let Some(b) = d.flush().map_err(|e| e.to_string())? {
+                    out.push(b);
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+            if let Some(b) = d.flush().map_err(|e| e.to_string())? {
+                out.push(b);
+            }
+            Ok(out)
+        }
+
+        /// Writes buffered rows as a row group; `false` if they do not fit the schema.
+        pub fn flush(&mut self) -> Result<bool> {
+            if self.rows == 0 {
+                return Ok(true);
+            }
+            let batches = match &self.schema {
+                Some(s) => match self.decode(s) {
+                    Ok(b) => b,
+                    Err(_) => return Ok(false),
+                },
+                None => {
+                    let s = self.infer()?;
+                    let b = self.decode(&s).map_err(|e| {
+                        pq_err(
+                            &self.path,
+                            format!("cannot convert documents to Parquet: {e}"),
+                        )
+                    })?;
+                    let file = self
+                        .file
+                        .take()
+                        .expect("file present until the first row group");
+                    self.writer = Some(
+                        ArrowWriter::try_new(file, s.clone(), Some(self.props.clone()))
+                            .map_err(|e| pq_err(&self.path, e))?,
+                    );
+                    self.schema = Some(s);
+                    b
+                }
+            };
+            let w = self.writer.as_mut().expect("writer created above");
+            for b in &batches {
+                w.write(b).map_err(|e| pq_err(&self.path, e))?;
+            }
+            w.flush().map_err(|e| pq_err(&self.path, e))?;
+            self.buf.clear();
+            self.rows = 0;
+            Ok(true)
+        }
+
+        /// Writes the footer and syncs the file; returns `false` if the last buffered rows did
+        /// not fit (the caller then moves them to a new part).
+        pub fn finish(mut self) -> Result<std::result::Result<(), (Self, Vec<u8>)>> {
+            if !self.flush()? {
+                let buf = self.take_buffer();
+                return Ok(Err((self, buf)));
+            }
+            self.close()?;
+            Ok(Ok(()))
+        }
+
+        /// Closes the part without flushing the buffer.
+        pub fn close(mut self) -> Result<()> {
+            let file = match self.writer.take() {
+                Some(w) => w.into_inner().map_err(|e| pq_err(&self.path, e))?,
+                None => {
+                    // No row at all: still a valid Parquet file, with the hint's schema.
+                    let schema = self
+                        .hint
+                        .clone()
+                        .unwrap_or_else(|| Arc::new(Schema::empty()));
+                    let file = self.file.take().expect("file present");
+                    let w = ArrowWriter::try_new(file, schema, Some(self.props.clone()))
+                        .map_err(|e| pq_err(&self.path, e))?;
+                    w.into_inner().map_err(|e| pq_err(&self.path, e))?
+                }
+            };
+            file.sync_all().map_err(|e| IoError::io(&self.path, e))
+        }
+    }
+}
+
+#[cfg(not(feature = "parquet"))]
+mod stub {
+    use crate::error::{IoError, Result};
+    use crate::plan::{InputFile, Span, WorkUnit};
+    use crate::read::{ReadOptions, RecordReader};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+
+    fn off(file: &InputFile) -> IoError {
+        IoError::Unsupported {
+            path: file.path.clone(),
+            message: "this datamill was built without the `parquet` feature".into(),
+        }
+    }
+
+    /// Refuses: Parquet support is not compiled in.
+    pub fn plan(file: &InputFile, _: u64, _: &str) -> Result<Vec<(Span, u64)>> {
+        Err(off(file))
+    }
+
+    /// Refuses: Parquet support is not compiled in.
+    pub fn open(
+        file: &InputFile,
+        _: &WorkUnit,
+        _: &ReadOptions,
+        _: Arc<AtomicU64>,
+    ) -> Result<Box<dyn RecordReader>> {
+        Err(off(file))
+    }
+}
