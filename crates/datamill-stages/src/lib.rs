@@ -1,1 +1,151 @@
-//! placeholder
+//! The built-in stages and the registry that names them.
+//!
+//! A stage is one file in this folder: a `//!` doc (its user documentation, printed by
+//! `datamill stages NAME`, with a TOML example that a test parses), a config struct that
+//! derives `Deserialize` with `deny_unknown_fields`, an implementation of
+//! [`StageSpec`] that validates the config and builds a [`Step`], and its tests. Adding a
+//! stage means adding that file and one line to the `registry!` invocation below.
+//!
+//! ```
+//! use datamill_stages::{StageConfig, BuildCx};
+//! let cfg: StageConfig = toml::from_str("type = \"length\"\nmin_words = 5").unwrap();
+//! assert_eq!(cfg.type_name(), "length");
+//! let step = cfg.build(&BuildCx::default()).unwrap();
+//! ```
+
+use datamill_core::{GlobalStage, Stage, StageError};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+include!(concat!(env!("OUT_DIR"), "/stage_docs.rs"));
+
+/// A built stage, ready to run.
+pub enum Step {
+    /// A per-document stage.
+    Map(Box<dyn Stage>),
+    /// A stage deciding over the whole corpus.
+    Global(Box<dyn GlobalStage>),
+}
+
+/// What building a stage may need from the pipeline.
+#[derive(Clone, Debug, Default)]
+pub struct BuildCx {
+    /// The pipeline's seed (stages may override it with their own `seed`).
+    pub seed: u64,
+    /// The folder of the pipeline file; relative paths in stage configs resolve against it.
+    pub base_dir: PathBuf,
+}
+
+/// A stage's configuration: validates itself and builds the stage.
+pub trait StageSpec {
+    /// Checks the parameters and builds the stage; errors name the parameter.
+    fn build(&self, cx: &BuildCx) -> Result<Step, StageError>;
+}
+
+/// Registry entry of one stage type.
+#[derive(Clone, Copy, Debug)]
+pub struct StageInfo {
+    /// The `type` written in pipeline files.
+    pub name: &'static str,
+    /// The stage's documentation (its file's `//!` comment).
+    pub doc: &'static str,
+    /// Whether it decides over the whole corpus.
+    pub global: bool,
+}
+
+impl StageInfo {
+    /// The first line of the documentation.
+    pub fn summary(&self) -> &'static str {
+        self.doc.lines().next().unwrap_or("")
+    }
+
+    /// The TOML example in the documentation (the first ```toml block).
+    pub fn example(&self) -> Option<String> {
+        let start = self.doc.find("```toml")? + "```toml".len();
+        let end = start + self.doc[start..].find("```")?;
+        Some(self.doc[start..end].trim().to_string())
+    }
+}
+
+macro_rules! registry {
+    ($($name:literal => $module:ident :: $ty:ident, $global:literal;)*) => {
+        $(pub mod $module;)*
+
+        /// One stage's configuration, selected by its `type`.
+        #[derive(Clone, Debug, Deserialize)]
+        #[serde(tag = "type")]
+        #[allow(missing_docs)]
+        pub enum StageConfig {
+            $(#[serde(rename = $name)] $ty($module::$ty),)*
+        }
+
+        impl StageConfig {
+            /// The stage's `type`.
+            pub fn type_name(&self) -> &'static str {
+                match self { $(StageConfig::$ty(_) => $name,)* }
+            }
+
+            /// Validates and builds the stage.
+            pub fn build(&self, cx: &BuildCx) -> Result<Step, StageError> {
+                match self { $(StageConfig::$ty(c) => StageSpec::build(c, cx),)* }
+            }
+        }
+
+        /// Every stage type, in the order `datamill stages` lists them.
+        pub fn registry() -> Vec<StageInfo> {
+            vec![$(StageInfo {
+                name: $name,
+                doc: module_doc(stringify!($module)),
+                global: $global,
+            },)*]
+        }
+    };
+}
+
+registry! {
+    "length" => length::Length, false;
+    "regex" => regex_match::RegexMatch, false;
+    "metadata" => metadata::Metadata, false;
+    "sample" => sample::Sample, false;
+    "exact_dedup" => exact_dedup::ExactDedup, true;
+}
+
+/// Looks a stage type up by name.
+pub fn info(name: &str) -> Option<StageInfo> {
+    registry().into_iter().find(|i| i.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stage_documents_itself_with_an_example_that_builds() {
+        for info in registry() {
+            assert!(!info.summary().is_empty(), "{} has no doc", info.name);
+            let ex = info
+                .example()
+                .unwrap_or_else(|| panic!("{} has no ```toml example", info.name));
+            #[derive(Deserialize)]
+            struct File {
+                stage: Vec<StageConfig>,
+            }
+            let f: File = toml::from_str(&ex)
+                .unwrap_or_else(|e| panic!("{}'s example does not parse: {e}\n{ex}", info.name));
+            assert!(!f.stage.is_empty());
+            for s in &f.stage {
+                assert_eq!(s.type_name(), info.name);
+                let global = matches!(s.build(&BuildCx::default()), Ok(Step::Global(_)));
+                assert_eq!(global, info.global, "{}", info.name);
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_types_are_refused() {
+        let e = toml::from_str::<StageConfig>("type = \"length\"\nmin_wrds = 3").unwrap_err();
+        assert!(e.to_string().contains("min_wrds"), "{e}");
+        let e = toml::from_str::<StageConfig>("type = \"lenght\"").unwrap_err();
+        assert!(e.to_string().contains("lenght"), "{e}");
+    }
+}
