@@ -1,1 +1,174 @@
-fn main() {}
+//! `datamill`: the command-line tool. It only parses arguments, shows progress and prints
+//! results; everything else lives in the library crates.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use datamill_exec::pipeline::Pipeline;
+use datamill_exec::run::{Progress, RunError, RunOptions, run};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+mod summary;
+
+/// Turns raw text corpora into training datasets.
+#[derive(Parser)]
+#[command(name = "datamill", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a pipeline.
+    Run {
+        /// The pipeline file (TOML).
+        pipeline: PathBuf,
+        /// Output folder (default: `output.dir` of the pipeline, relative to its file).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Worker threads (default: the number of cores).
+        #[arg(short, long)]
+        workers: Option<usize>,
+        /// No progress bar and no summary.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Delete a previous run of a different pipeline in the output folder.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check a pipeline file and its inputs without running it.
+    Validate {
+        /// The pipeline file (TOML).
+        pipeline: PathBuf,
+    },
+    /// List the stages, or show one stage's documentation.
+    Stages {
+        /// A stage type.
+        name: Option<String>,
+    },
+    /// Fit scaling laws and plan data, epochs and model size.
+    #[command(subcommand)]
+    Scaling(datamill_scaling::ScalingCommand),
+}
+
+/// Exit code for bad pipelines, bad input files and refused runs.
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn real_main(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Stages { name } => Ok(stages(name.as_deref())),
+        Command::Scaling(cmd) => match datamill_scaling::run(&cmd) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(e) => Ok(fail(e)),
+        },
+        Command::Validate { pipeline } => {
+            let p = match Pipeline::load(&pipeline) {
+                Ok(p) => p,
+                Err(e) => return Ok(fail(e)),
+            };
+            match datamill_exec::run::plan_input(&p) {
+                Ok((files, units)) => {
+                    println!(
+                        "{}: ok — {} stage(s), {} input file(s), {} work unit(s)",
+                        pipeline.display(),
+                        p.steps.len(),
+                        files.len(),
+                        units.len()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Ok(fail(e)),
+            }
+        }
+        Command::Run {
+            pipeline,
+            output,
+            workers,
+            quiet,
+            force,
+        } => {
+            let p = match Pipeline::load(&pipeline) {
+                Ok(p) => p,
+                Err(e) => return Ok(fail(e)),
+            };
+            let mut opts = RunOptions {
+                output,
+                force,
+                ..Default::default()
+            };
+            if let Some(w) = workers {
+                opts.workers = w.max(1);
+            }
+            let show = !quiet && std::io::stderr().is_terminal();
+            let progress = Progress::default();
+            let stop = AtomicBool::new(false);
+            let finished = AtomicBool::new(false);
+            let result = std::thread::scope(|s| {
+                if show {
+                    s.spawn(|| summary::progress_bar(&progress, &finished));
+                }
+                let r = run(&p, &opts, &progress, &stop);
+                finished.store(true, Ordering::Relaxed);
+                r
+            });
+            match result {
+                Ok(report) => {
+                    if show {
+                        std::thread::sleep(Duration::from_millis(1));
+                        eprint!("{}", summary::render(&report));
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e @ RunError::Interrupted) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(130))
+                }
+                Err(e) => Ok(fail(e)),
+            }
+        }
+    }
+}
+
+fn stages(name: Option<&str>) -> ExitCode {
+    let reg = datamill_stages::registry();
+    match name {
+        None => {
+            let w = reg.iter().map(|i| i.name.len()).max().unwrap_or(0);
+            for i in &reg {
+                println!("{:w$}  {}", i.name, i.summary());
+            }
+            ExitCode::SUCCESS
+        }
+        Some(n) => match datamill_stages::info(n) {
+            Some(i) => {
+                println!("{}{}\n", i.name, if i.global { " (global)" } else { "" });
+                println!("{}", i.doc);
+                ExitCode::SUCCESS
+            }
+            None => fail(format!(
+                "unknown stage `{n}`; stages: {}",
+                reg.iter().map(|i| i.name).collect::<Vec<_>>().join(", ")
+            )),
+        },
+    }
+}

@@ -1,0 +1,398 @@
+//! Pipeline files: version 1, TOML. The configuration *is* these structs; unknown keys are
+//! refused, and every error names the line it comes from.
+
+use datamill_io::{Compression, Format};
+use datamill_stages::{BuildCx, StageConfig, Step};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// A problem with a pipeline file.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The pipeline file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid pipeline; the message names the line.
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        /// The pipeline file.
+        path: PathBuf,
+        /// 1-based line of the offending key or table (0 if unknown).
+        line: usize,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+}
+
+/// A size in bytes, written as an integer or a string such as `"256MB"`, `"64 MiB"`, `"1G"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    /// Parses `"256MB"`, `"64MiB"`, `"1g"`, `"1000"`; decimal units are powers of 1000,
+    /// binary units (`KiB`, `MiB`, `GiB`) and bare letters (`K`, `M`, `G`) powers of 1024.
+    pub fn parse(s: &str) -> Result<ByteSize, String> {
+        let t = s.trim();
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let num: f64 = num.parse().map_err(|_| {
+            format!("`{s}` is not a size (examples: 1000, \"64KB\", \"256MB\", \"1GiB\")")
+        })?;
+        let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kb" => 1_000,
+            "mb" => 1_000_000,
+            "gb" => 1_000_000_000,
+            "tb" => 1_000_000_000_000,
+            "k" | "kib" => 1 << 10,
+            "m" | "mib" => 1 << 20,
+            "g" | "gib" => 1 << 30,
+            "t" | "tib" => 1 << 40,
+            u => {
+                return Err(format!(
+                    "unknown size unit `{u}` in `{s}` (allowed: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+                ));
+            }
+        };
+        Ok(ByteSize((num * mult as f64) as u64))
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u64),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::N(n) => Ok(ByteSize(n)),
+            Raw::S(s) => ByteSize::parse(&s).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+fn default_text() -> String {
+    "text".into()
+}
+fn default_id() -> String {
+    "id".into()
+}
+fn default_max_line() -> ByteSize {
+    ByteSize(64 << 20)
+}
+fn default_unit() -> ByteSize {
+    ByteSize(64 << 20)
+}
+fn default_shard() -> ByteSize {
+    ByteSize(256 * 1_000_000)
+}
+fn default_compression() -> Compression {
+    Compression::Zstd
+}
+fn default_format() -> Format {
+    Format::Jsonl
+}
+
+/// `[input]`: where documents come from.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputConfig {
+    /// Files, directories or glob patterns, relative to the pipeline file's folder.
+    pub paths: Vec<String>,
+    /// `"jsonl"` or `"parquet"`; by default from each file's extension.
+    pub format: Option<Format>,
+    /// The field holding the text.
+    #[serde(default = "default_text")]
+    pub text_field: String,
+    /// The field holding the id; an absent id becomes `<file>:<line>` (`<file>:<row>`).
+    #[serde(default = "default_id")]
+    pub id_field: String,
+    /// JSONL lines longer than this are quarantined as `line_too_long`.
+    #[serde(default = "default_max_line")]
+    pub max_line_bytes: ByteSize,
+    /// Target size of a work unit (plain JSONL byte ranges, Parquet row-group groups).
+    #[serde(default = "default_unit")]
+    pub unit_size: ByteSize,
+}
+
+/// `[output]`: where kept documents go.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// The output folder, relative to the pipeline file's folder (`--output` overrides it).
+    pub dir: Option<String>,
+    /// `"jsonl"` (default) or `"parquet"`.
+    #[serde(default = "default_format")]
+    pub format: Format,
+    /// `"zstd"` (default), `"gzip"` or `"none"`.
+    #[serde(default = "default_compression")]
+    pub compression: Compression,
+    /// Codec level (default: zstd 3, gzip 6).
+    pub level: Option<i32>,
+    /// A shard is closed after this many uncompressed bytes.
+    #[serde(default = "default_shard")]
+    pub max_shard_bytes: ByteSize,
+    /// Also write dropped documents under `excluded/`, each with `excluded_by`.
+    #[serde(default)]
+    pub excluded: bool,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            dir: None,
+            format: default_format(),
+            compression: default_compression(),
+            level: None,
+            max_shard_bytes: default_shard(),
+            excluded: false,
+        }
+    }
+}
+
+/// A whole pipeline file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// The file format version; must be 1.
+    pub version: u32,
+    /// Seed for every random decision (stages may override it).
+    #[serde(default)]
+    pub seed: u64,
+    /// The input.
+    pub input: InputConfig,
+    /// The stages, in order.
+    #[serde(default)]
+    pub stage: Vec<StageConfig>,
+    /// The output.
+    #[serde(default)]
+    pub output: OutputConfig,
+}
+
+/// A parsed, validated pipeline with its stages built.
+pub struct Pipeline {
+    /// The configuration as written.
+    pub config: PipelineConfig,
+    /// The built stages, in order, with their type names.
+    pub steps: Vec<(&'static str, Step)>,
+    /// The folder relative paths resolve against.
+    pub base_dir: PathBuf,
+    /// The pipeline file's text (part of the run's fingerprint).
+    pub source: String,
+    /// The pipeline file.
+    pub path: PathBuf,
+}
+
+/// Line (1-based) of byte offset `at` in `src`.
+fn line_of(src: &str, at: usize) -> usize {
+    src[..at.min(src.len())].matches('\n').count() + 1
+}
+
+/// Byte offsets of each `[[stage]]` header.
+fn stage_headers(src: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    for l in src.split_inclusive('\n') {
+        let t = l.trim();
+        if t.starts_with("[[") && t.trim_start_matches('[').trim_start().starts_with("stage") {
+            let inner = t.trim_start_matches('[').trim_end_matches(']').trim();
+            if inner == "stage" {
+                out.push(off);
+            }
+        }
+        off += l.len();
+    }
+    out
+}
+
+/// The line of key `key` inside stage `i`'s table, or the table's header line.
+fn stage_key_line(src: &str, i: usize, key: &str) -> usize {
+    let heads = stage_headers(src);
+    let Some(&start) = heads.get(i) else { return 0 };
+    let end = heads.get(i + 1).copied().unwrap_or(src.len());
+    let mut off = start;
+    for l in src[start..end].split_inclusive('\n') {
+        let t = l.trim_start();
+        if let Some(rest) = t.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return line_of(src, off);
+        }
+        off += l.len();
+    }
+    line_of(src, start)
+}
+
+impl Pipeline {
+    /// Reads, parses and validates a pipeline file, building every stage.
+    pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
+        let source = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Pipeline::from_source(path, &source, &base_dir)
+    }
+
+    /// Parses and validates pipeline text; `path` is used in messages.
+    pub fn from_source(
+        path: &Path,
+        source: &str,
+        base_dir: &Path,
+    ) -> Result<Pipeline, ConfigError> {
+        let invalid = |line: usize, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
+        let config: PipelineConfig = toml::from_str(source).map_err(|e| {
+            let line = e.span().map(|s| line_of(source, s.start)).unwrap_or(0);
+            invalid(line, e.message().trim().to_string())
+        })?;
+        if config.version != 1 {
+            let line = source
+                .lines()
+                .position(|l| l.trim_start().starts_with("version"))
+                .map_or(0, |i| i + 1);
+            return Err(invalid(
+                line,
+                format!(
+                    "unsupported pipeline version {} (this datamill reads version 1)",
+                    config.version
+                ),
+            ));
+        }
+        if config.input.paths.is_empty() {
+            let line = source
+                .lines()
+                .position(|l| l.trim_start().starts_with("paths"))
+                .map_or(0, |i| i + 1);
+            return Err(invalid(
+                line,
+                "`input.paths` is empty: give at least one file, folder or pattern".into(),
+            ));
+        }
+        if config.output.max_shard_bytes.0 == 0 {
+            return Err(invalid(
+                0,
+                "`output.max_shard_bytes` must be positive".into(),
+            ));
+        }
+        let cx = BuildCx {
+            seed: config.seed,
+            base_dir: base_dir.to_path_buf(),
+        };
+        let mut steps = Vec::new();
+        for (i, s) in config.stage.iter().enumerate() {
+            let step = s.build(&cx).map_err(|e| {
+                let line = match &e {
+                    datamill_core::StageError::Config { param, .. } => {
+                        stage_key_line(source, i, param)
+                    }
+                    _ => stage_key_line(source, i, "type"),
+                };
+                invalid(line, format!("stage {} (`{}`): {e}", i + 1, s.type_name()))
+            })?;
+            steps.push((s.type_name(), step));
+        }
+        Ok(Pipeline {
+            config,
+            steps,
+            base_dir: base_dir.to_path_buf(),
+            source: source.to_string(),
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(src: &str) -> Result<Pipeline, ConfigError> {
+        Pipeline::from_source(Path::new("p.toml"), src, Path::new("."))
+    }
+
+    fn err(src: &str) -> (usize, String) {
+        match load(src) {
+            Err(ConfigError::Invalid { line, message, .. }) => (line, message),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("accepted:\n{src}"),
+        }
+    }
+
+    const HEAD: &str = "version = 1\n[input]\npaths = [\"x.jsonl\"]\n";
+
+    #[test]
+    fn full_file_parses() {
+        let p = load(&format!(
+            "{HEAD}text_field = \"content\"\nunit_size = \"8MB\"\n[[stage]]\ntype = \"length\"\nmin_words = 3\n\
+             [[stage]]\ntype = \"exact_dedup\"\n[output]\ndir = \"out\"\nformat = \"parquet\"\n\
+             compression = \"gzip\"\nmax_shard_bytes = \"1GiB\"\nexcluded = true\n"
+        ))
+        .unwrap();
+        assert_eq!(p.steps.len(), 2);
+        assert_eq!(p.config.input.unit_size, ByteSize(8_000_000));
+        assert_eq!(p.config.output.max_shard_bytes, ByteSize(1 << 30));
+        assert!(p.config.output.excluded);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_their_line() {
+        let (line, msg) = err(&format!(
+            "{HEAD}[[stage]]\ntype = \"length\"\nmin_wrds = 3\n"
+        ));
+        assert!(
+            msg.contains("min_wrds") && msg.contains("min_words"),
+            "{msg}"
+        );
+        assert!((4..=6).contains(&line), "line {line}: {msg}");
+        let (line, msg) = err(&format!("{HEAD}[[stage]]\ntype = \"lenght\"\n"));
+        assert!(
+            msg.contains("lenght") && msg.contains("exact_dedup"),
+            "{msg}"
+        );
+        assert!((4..=5).contains(&line), "line {line}");
+        let (line, msg) = err(&format!(
+            "{HEAD}[[stage]]\ntype = \"sample\"\nfraction = 1.5\n"
+        ));
+        assert_eq!(line, 6, "{msg}");
+        assert!(msg.contains("fraction"), "{msg}");
+        let (line, msg) = err(&format!("{HEAD}[output]\ncompression = \"lz5\"\n"));
+        assert_eq!(line, 5, "{msg}");
+        assert!(msg.contains("zstd"), "{msg}");
+        let (_, msg) = err(&format!(
+            "{HEAD}[[stage]]\ntype = \"length\"\nmin_words = \"many\"\n"
+        ));
+        assert!(
+            msg.contains("many") || msg.contains("invalid type"),
+            "{msg}"
+        );
+        let (line, msg) = err("version = 2\n[input]\npaths = [\"x\"]\n");
+        assert_eq!(line, 1, "{msg}");
+        let (_, msg) = err(&format!("{HEAD}unit_size = \"12 parsecs\"\n"));
+        assert!(msg.contains("parsecs"), "{msg}");
+        let (_, msg) = err("version = 1\n[input]\npaths = []\n");
+        assert!(msg.contains("empty"), "{msg}");
+        let (_, msg) = err(&format!("{HEAD}bogus = 1\n"));
+        assert!(msg.contains("bogus"), "{msg}");
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(ByteSize::parse("256MB").unwrap(), ByteSize(256_000_000));
+        assert_eq!(ByteSize::parse("64 MiB").unwrap(), ByteSize(64 << 20));
+        assert_eq!(ByteSize::parse("1.5k").unwrap(), ByteSize(1536));
+        assert!(ByteSize::parse("MB").is_err());
+    }
+}

@@ -1,0 +1,268 @@
+//! Nonparametric bootstrap of a fit: resample the runs with replacement,
+//! refit each resample from one start, report standard errors and
+//! percentile intervals.
+//!
+//! Resampling uses MT19937 drawn exactly like NumPy's legacy
+//! `np.random.seed(s); np.random.choice(n, n, replace=True)`, so `--seed 42`
+//! reproduces Epoch AI's resamples. All index sets are drawn up front from
+//! one stream and the refits run in parallel, so the result does not depend
+//! on the number of threads.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Runs;
+use crate::error::ScalingError;
+use crate::fit::{FitOptions, LawKind, Problem};
+use crate::laws::Law;
+
+/// MT19937 (Matsumoto & Nishimura), seeded with `init_genrand` as NumPy's
+/// legacy `RandomState(seed)` does for an integer seed.
+#[derive(Clone)]
+pub struct Mt19937 {
+    mt: [u32; 624],
+    idx: usize,
+}
+
+impl Mt19937 {
+    /// Seed like `numpy.random.seed(seed)`.
+    pub fn new(seed: u32) -> Mt19937 {
+        let mut mt = [0u32; 624];
+        mt[0] = seed;
+        for i in 1..624 {
+            mt[i] = 1_812_433_253u32
+                .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
+                .wrapping_add(i as u32);
+        }
+        Mt19937 { mt, idx: 624 }
+    }
+
+    fn twist(&mut self) {
+        for i in 0..624 {
+            let y = (self.mt[i] & 0x8000_0000) | (self.mt[(i + 1) % 624] & 0x7fff_ffff);
+            let mut v = self.mt[(i + 397) % 624] ^ (y >> 1);
+            if y & 1 != 0 {
+                v ^= 0x9908_b0df;
+            }
+            self.mt[i] = v;
+        }
+        self.idx = 0;
+    }
+
+    /// The next 32-bit output (`genrand_int32`).
+    pub fn next_u32(&mut self) -> u32 {
+        if self.idx >= 624 {
+            self.twist();
+        }
+        let mut y = self.mt[self.idx];
+        self.idx += 1;
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c_5680;
+        y ^= (y << 15) & 0xefc6_0000;
+        y ^= y >> 18;
+        y
+    }
+
+    /// A uniform integer in `[0, n)` by NumPy's legacy masked rejection
+    /// sampling (`randint(0, n)` for n ≤ 2³²).
+    pub fn below(&mut self, n: u32) -> u32 {
+        if n <= 1 {
+            return 0;
+        }
+        let max = n - 1;
+        let mask = u32::MAX >> max.leading_zeros();
+        loop {
+            let v = self.next_u32() & mask;
+            if v <= max {
+                return v;
+            }
+        }
+    }
+}
+
+/// Where each bootstrap refit starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BootstrapStart {
+    /// From the full-data optimum.
+    Fitted,
+    /// From a given law (e.g. Hoffmann's unrounded values, as Epoch does).
+    Law(Law),
+}
+
+/// Bootstrap options.
+#[derive(Debug, Clone)]
+pub struct BootstrapOptions {
+    /// Number of resamples.
+    pub resamples: usize,
+    /// Seed for the MT19937 stream.
+    pub seed: u32,
+    /// Where each refit starts.
+    pub start: BootstrapStart,
+    /// Central interval mass (default 0.95).
+    pub level: f64,
+}
+
+impl Default for BootstrapOptions {
+    fn default() -> Self {
+        Self {
+            resamples: 4000,
+            seed: 42,
+            start: BootstrapStart::Fitted,
+            level: 0.95,
+        }
+    }
+}
+
+/// Bootstrap summary: one entry per law parameter (see [`Law::params`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BootstrapResult {
+    /// Number of resamples requested.
+    pub resamples: usize,
+    /// Seed.
+    pub seed: u32,
+    /// Central interval mass of `ci_low`/`ci_high`.
+    pub level: f64,
+    /// Resamples whose refit failed (non-finite) and were dropped.
+    pub failed: usize,
+    /// Parameter names.
+    pub names: Vec<String>,
+    /// Standard deviation of each parameter over the resamples.
+    pub se: Vec<f64>,
+    /// Lower percentile bound.
+    pub ci_low: Vec<f64>,
+    /// Upper percentile bound.
+    pub ci_high: Vec<f64>,
+    /// The refitted laws (for prediction intervals and plot bands).
+    pub draws: Vec<Law>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// NumPy's default (linear) percentile of sorted data, `q` in [0, 100].
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = q / 100.0 * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Standard deviation (ddof = 0, as `numpy.std`).
+pub fn std_dev(v: &[f64]) -> f64 {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt()
+}
+
+/// Bootstrap the fit of `kind` on `runs`. `fitted` is the full-data law (its
+/// parameters give the start for [`BootstrapStart::Fitted`]).
+pub fn bootstrap(
+    kind: LawKind,
+    runs: &Runs,
+    fitted: &Law,
+    fit_opts: &FitOptions,
+    opts: &BootstrapOptions,
+) -> Result<BootstrapResult, ScalingError> {
+    let t0 = std::time::Instant::now();
+    let problem = Problem::new(kind, runs, fit_opts)?;
+    let start_law = match &opts.start {
+        BootstrapStart::Fitted => fitted,
+        BootstrapStart::Law(l) => l,
+    };
+    let start = problem.from_law(start_law).ok_or_else(|| {
+        ScalingError::InvalidArgument(format!(
+            "the bootstrap start is a {} law, but the fit is {}",
+            start_law.name(),
+            kind.name()
+        ))
+    })?;
+    let n = runs.len();
+    let mut rng = Mt19937::new(opts.seed);
+    let weights: Vec<Vec<f64>> = (0..opts.resamples)
+        .map(|_| {
+            let mut w = vec![0.0; n];
+            for _ in 0..n {
+                w[rng.below(n as u32) as usize] += 1.0;
+            }
+            w
+        })
+        .collect();
+    let draws: Vec<Option<Law>> = weights
+        .par_iter()
+        .map(|w| {
+            let r = problem.local_fit(&start, Some(w), &fit_opts.lbfgs);
+            (r.f.is_finite() && r.x.iter().all(|v| v.is_finite())).then(|| problem.to_law(&r.x))
+        })
+        .collect();
+    let failed = draws.iter().filter(|d| d.is_none()).count();
+    let draws: Vec<Law> = draws.into_iter().flatten().collect();
+    if draws.is_empty() {
+        return Err(ScalingError::Fit("every bootstrap refit failed".into()));
+    }
+    let names: Vec<String> = fitted.params().iter().map(|(k, _)| k.to_string()).collect();
+    let tail = (1.0 - opts.level) / 2.0 * 100.0;
+    let mut se = Vec::new();
+    let mut lo = Vec::new();
+    let mut hi = Vec::new();
+    for k in 0..names.len() {
+        let mut v: Vec<f64> = draws.iter().map(|l| l.params()[k].1).collect();
+        se.push(std_dev(&v));
+        v.sort_by(f64::total_cmp);
+        lo.push(percentile(&v, tail));
+        hi.push(percentile(&v, 100.0 - tail));
+    }
+    Ok(BootstrapResult {
+        resamples: opts.resamples,
+        seed: opts.seed,
+        level: opts.level,
+        failed,
+        names,
+        se,
+        ci_low: lo,
+        ci_high: hi,
+        draws,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Percentile interval of `f` over bootstrap draws.
+pub fn interval<F: Fn(&Law) -> Option<f64>>(draws: &[Law], level: f64, f: F) -> Option<(f64, f64)> {
+    let mut v: Vec<f64> = draws
+        .iter()
+        .filter_map(&f)
+        .filter(|x| x.is_finite())
+        .collect();
+    if v.len() < 2 {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let tail = (1.0 - level) / 2.0 * 100.0;
+    Some((percentile(&v, tail), percentile(&v, 100.0 - tail)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mt19937_matches_numpy_seed_42() {
+        // numpy: np.random.seed(42); np.random.randint(0, 2**32, 3, dtype=np.uint64)
+        let mut r = Mt19937::new(42);
+        assert_eq!(r.next_u32(), 1608637542);
+        assert_eq!(r.next_u32(), 3421126067);
+        assert_eq!(r.next_u32(), 4083286876);
+        // numpy: np.random.seed(42); np.random.choice(np.arange(240), 10, replace=True)
+        let mut r = Mt19937::new(42);
+        let got: Vec<u32> = (0..10).map(|_| r.below(240)).collect();
+        assert_eq!(got, vec![102, 179, 92, 14, 106, 71, 188, 20, 102, 121]);
+    }
+
+    #[test]
+    fn percentile_is_numpy_linear() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert!((percentile(&v, 50.0) - 2.5).abs() < 1e-12);
+        assert!((percentile(&v, 2.5) - 1.075).abs() < 1e-12);
+    }
+}
