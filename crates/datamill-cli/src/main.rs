@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use datamill_exec::pipeline::Pipeline;
+use datamill_exec::pipeline::{ByteSize, Pipeline};
 use datamill_exec::run::{Progress, RunError, RunOptions, run};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -39,6 +39,9 @@ enum Command {
         /// Delete a previous run of a different pipeline in the output folder.
         #[arg(long)]
         force: bool,
+        /// Memory budget for dedup and selection decisions, e.g. `2GB` (default: unbounded).
+        #[arg(long)]
+        memory: Option<String>,
     },
     /// Check a pipeline file and its inputs without running it.
     Validate {
@@ -106,7 +109,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             workers,
             quiet,
             force,
+            memory,
         } => {
+            let memory = match memory.as_deref().map(ByteSize::parse).transpose() {
+                Ok(m) => m.map(|b| b.0),
+                Err(e) => return Ok(fail(format!("--memory: {e}"))),
+            };
             let p = match Pipeline::load(&pipeline) {
                 Ok(p) => p,
                 Err(e) => return Ok(fail(e)),
@@ -114,6 +122,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let mut opts = RunOptions {
                 output,
                 force,
+                memory,
                 ..Default::default()
             };
             if let Some(w) = workers {

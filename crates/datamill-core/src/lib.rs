@@ -30,4 +30,4 @@ pub mod stats;
 
 pub use doc::{Doc, FieldNames, ParseProblem};
 pub use error::StageError;
-pub use stage::{Decider, DocRef, GlobalStage, Stage, StageCx, Verdict, Verdicts};
+pub use stage::{DecideCx, Decider, DocRef, GlobalStage, Stage, StageCx, Verdict, Verdicts};

@@ -77,7 +77,22 @@ pub trait GlobalStage: Send + Sync {
     fn summarize(&self, doc: &Doc, out: &mut Vec<u8>) -> Result<(), StageError>;
 
     /// A fresh decider for one run.
-    fn decider(&self) -> Box<dyn Decider + '_>;
+    fn decider(&self, cx: &DecideCx) -> Result<Box<dyn Decider + '_>, StageError>;
+}
+
+/// What a [`Decider`] may use besides the summaries.
+#[derive(Clone, Debug, Default)]
+pub struct DecideCx {
+    /// Where the stage writes its report (for dedup stages: `OUT/dedup/<type>/`, with a
+    /// `-<n>` suffix when the pipeline has several stages of that type). Created on demand
+    /// by the stage.
+    pub report_dir: std::path::PathBuf,
+    /// Scratch space for spilling (removed by the stage when done, or left for resume).
+    pub work_dir: std::path::PathBuf,
+    /// Memory the decider may use for its in-memory state, in bytes (`None`: unbounded).
+    pub memory_budget: Option<u64>,
+    /// Worker threads the decider may use.
+    pub workers: usize,
 }
 
 /// The deciding half of a [`GlobalStage`].
@@ -91,9 +106,14 @@ pub trait Decider {
     ) -> Result<(), StageError>;
 
     /// Called once after the last summary; marks any remaining drops.
-    fn finish(&mut self, verdicts: &mut Verdicts) -> Result<(), StageError> {
+    ///
+    /// It may also return a per-document stage built from the decision (for example "remove
+    /// these lines", for line dedup); the executor runs it on every kept document right after
+    /// the verdicts. A decider that returns one is re-run on resume (its summaries are kept
+    /// on disk), since only verdicts are stored.
+    fn finish(&mut self, verdicts: &mut Verdicts) -> Result<Option<Box<dyn Stage>>, StageError> {
         let _ = verdicts;
-        Ok(())
+        Ok(None)
     }
 }
 

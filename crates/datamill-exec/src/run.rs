@@ -13,7 +13,7 @@
 
 use crate::pipeline::{ConfigError, Pipeline};
 use datamill_core::stats::{RunStats, StageStats};
-use datamill_core::{Doc, DocRef, StageCx, Verdict, Verdicts};
+use datamill_core::{DecideCx, Doc, DocRef, Stage, StageCx, Verdict, Verdicts};
 use datamill_io::plan::{InputFile, Span, WorkUnit, describe, plan_file};
 use datamill_io::read::{ReadOptions, Record, open_unit};
 use datamill_io::write::{ShardWriter, WriteOptions};
@@ -107,6 +107,8 @@ pub struct RunOptions {
     pub workers: usize,
     /// Delete a previous run of another pipeline in the output folder.
     pub force: bool,
+    /// Memory budget for global stages' deciders, in bytes (`None`: unbounded).
+    pub memory: Option<u64>,
 }
 
 impl Default for RunOptions {
@@ -115,6 +117,7 @@ impl Default for RunOptions {
             output: None,
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             force: false,
+            memory: None,
         }
     }
 }
@@ -404,6 +407,7 @@ impl Ctx<'_> {
         seg: &Segment,
         unit: usize,
         verdicts: Option<&Verdicts>,
+        transform: Option<&dyn Stage>,
         resumed: &AtomicU64,
     ) -> Result<TaskDone, RunError> {
         let marker = self.marker(k, unit);
@@ -572,6 +576,21 @@ impl Ctx<'_> {
                     drop_doc(&mut doc, g, &reason, &mut stats, &mut excluded)?;
                     continue;
                 }
+                if let Some(t) = transform {
+                    let start = Instant::now();
+                    let verdict = t
+                        .process(&mut doc, &mut cx)
+                        .map_err(|e| self.stage_err(g, format!("document {}: {e}", doc.id())))?;
+                    let st = &mut stats.stages[g];
+                    st.seconds += start.elapsed().as_secs_f64();
+                    for (name, n) in cx.take_counters() {
+                        *st.counters.entry(name.to_string()).or_default() += n;
+                    }
+                    if let Verdict::Drop(reason) = verdict {
+                        drop_doc(&mut doc, g, &reason, &mut stats, &mut excluded)?;
+                        continue;
+                    }
+                }
                 stats.stages[g].kept += 1;
             }
             for &i in &seg.maps {
@@ -663,7 +682,15 @@ impl Ctx<'_> {
 
     /// Runs the decider of global stage `g` over segment `k`'s summaries (or loads its
     /// stored verdicts).
-    fn decide(&self, k: usize, g: usize, passed: &[u32]) -> Result<(Verdicts, f64), RunError> {
+    #[allow(clippy::type_complexity)]
+    fn decide(
+        &self,
+        k: usize,
+        g: usize,
+        passed: &[u32],
+        memory: Option<u64>,
+        workers: usize,
+    ) -> Result<(Verdicts, Option<Box<dyn Stage>>, f64), RunError> {
         let bin = self.state_dir.join(format!("decide{k}.bin"));
         let meta = self.state_dir.join(format!("decide{k}.json"));
         #[derive(Serialize, Deserialize)]
@@ -671,10 +698,12 @@ impl Ctx<'_> {
             reasons: Vec<String>,
             counts: Vec<u32>,
             seconds: f64,
+            transform: bool,
         }
         if let (Ok(m), Ok(codes)) = (std::fs::read(&meta), std::fs::read(&bin))
             && let Ok(m) = serde_json::from_slice::<Meta>(&m)
             && m.counts == passed
+            && !m.transform
         {
             let mut units = Vec::with_capacity(passed.len());
             let mut off = 0usize;
@@ -682,14 +711,27 @@ impl Ctx<'_> {
                 units.push(codes[off..off + n as usize].to_vec());
                 off += n as usize;
             }
-            return Ok((Verdicts::from_parts(units, m.reasons), m.seconds));
+            return Ok((Verdicts::from_parts(units, m.reasons), None, m.seconds));
         }
         let t = Instant::now();
         let Step::Global(stage) = &self.p.steps[g].1 else {
             unreachable!("decide on a global stage")
         };
         let mut verdicts = Verdicts::new(passed);
-        let mut decider = stage.decider();
+        let kind = self.p.steps[g].0;
+        let same_kind_before = self.p.steps[..g].iter().filter(|s| s.0 == kind).count();
+        let report_name = if same_kind_before == 0 {
+            kind.to_string()
+        } else {
+            format!("{kind}-{}", same_kind_before + 1)
+        };
+        let dcx = DecideCx {
+            report_dir: self.out.join("dedup").join(report_name),
+            work_dir: self.state_dir.join(format!("work{k}")),
+            memory_budget: memory,
+            workers,
+        };
+        let mut decider = stage.decider(&dcx).map_err(|e| self.stage_err(g, e))?;
         let mut buf = Vec::new();
         for (unit, &n) in passed.iter().enumerate() {
             let path = self.seg_dir(k).join(format!("{}.summ", stem(unit)));
@@ -713,7 +755,7 @@ impl Ctx<'_> {
             }
             self.progress.units_done.fetch_add(1, Ordering::Relaxed);
         }
-        decider
+        let transform = decider
             .finish(&mut verdicts)
             .map_err(|e| self.stage_err(g, e))?;
         drop(decider);
@@ -727,12 +769,13 @@ impl Ctx<'_> {
             reasons: verdicts.reasons().to_vec(),
             counts: passed.to_vec(),
             seconds,
+            transform: transform.is_some(),
         };
         write_atomic(
             &meta,
             &serde_json::to_vec(&m).map_err(|e| state_err(&meta, e))?,
         )?;
-        Ok((verdicts, seconds))
+        Ok((verdicts, transform, seconds))
     }
 }
 
@@ -860,6 +903,7 @@ pub fn run(
         ..Default::default()
     };
     let mut verdicts: Option<Verdicts> = None;
+    let mut transform: Option<Box<dyn Stage>> = None;
     let nseg = segs.len();
     for (k, seg) in segs.iter().enumerate() {
         let tasks: Vec<(usize, u64)> = (0..units.len()).map(|u| (u, ctx.task_size(k, u))).collect();
@@ -871,7 +915,7 @@ pub fn run(
         progress.start_phase(phase, tasks.iter().map(|t| t.1).sum(), tasks.len() as u64);
         let before = resumed.load(Ordering::Relaxed);
         let done = parallel(&tasks, opts.workers, stop, |u| {
-            ctx.run_task(k, seg, u, verdicts.as_ref(), &resumed)
+            ctx.run_task(k, seg, u, verdicts.as_ref(), transform.as_deref(), &resumed)
         })?;
         ran += tasks.len() as u64 - (resumed.load(Ordering::Relaxed) - before);
         for d in &done {
@@ -883,9 +927,10 @@ pub fn run(
             }
             let passed: Vec<u32> = done.iter().map(|d| d.passed).collect();
             progress.start_phase(format!("decide {}", p.steps[g].0), 0, passed.len() as u64);
-            let (v, secs) = ctx.decide(k, g, &passed)?;
+            let (v, t, secs) = ctx.decide(k, g, &passed, opts.memory, opts.workers)?;
             total.stages[g].seconds += secs;
             verdicts = Some(v);
+            transform = t;
         }
     }
     if stop.load(Ordering::Relaxed) {

@@ -26,7 +26,7 @@
 //! ```
 
 use crate::{BuildCx, StageSpec, Step};
-use datamill_core::{Decider, Doc, DocRef, GlobalStage, StageError, Verdicts};
+use datamill_core::{DecideCx, Decider, Doc, DocRef, GlobalStage, StageError, Verdicts};
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -82,10 +82,10 @@ impl GlobalStage for ExactDedup {
         Ok(())
     }
 
-    fn decider(&self) -> Box<dyn Decider + '_> {
-        Box::new(FirstWins {
+    fn decider(&self, _: &DecideCx) -> Result<Box<dyn Decider + '_>, StageError> {
+        Ok(Box::new(FirstWins {
             seen: HashSet::with_hasher(foldhash::fast::FixedState::default()),
-        })
+        }))
     }
 }
 
@@ -115,7 +115,7 @@ mod tests {
 
     fn run(stage: &ExactDedup, lines: &[&str]) -> Vec<Option<String>> {
         let mut v = Verdicts::new(&[lines.len() as u32]);
-        let mut d = stage.decider();
+        let mut d = stage.decider(&DecideCx::default()).unwrap();
         for (i, l) in lines.iter().enumerate() {
             let doc = Doc::from_json(l.to_string(), &Default::default(), || "x".into()).unwrap();
             let mut s = Vec::new();
