@@ -26,9 +26,24 @@ impl Verdict {
 #[derive(Debug, Default)]
 pub struct StageCx {
     counters: Vec<(&'static str, u64)>,
+    at: Option<DocRef>,
 }
 
 impl StageCx {
+    /// Where the current document sits in the input of the global stage whose
+    /// [`Decider::finish`] transform is running (the same [`DocRef`] the decider saw), so a
+    /// transform can apply a per-position decision such as "keep the first occurrence".
+    /// `None` for ordinary per-document stages.
+    pub fn doc_ref(&self) -> Option<DocRef> {
+        self.at
+    }
+
+    /// Sets the position returned by [`StageCx::doc_ref`] (the executor does this around a
+    /// transform call).
+    pub fn set_doc_ref(&mut self, at: Option<DocRef>) {
+        self.at = at;
+    }
+
     /// Adds `n` to counter `name` of the current stage.
     pub fn count(&mut self, name: &'static str, n: u64) {
         if let Some(c) = self.counters.iter_mut().find(|c| c.0 == name) {

@@ -233,6 +233,78 @@ fn stage_key_line(src: &str, i: usize, key: &str) -> usize {
     line_of(src, start)
 }
 
+/// An error inside a `[[stage]]` table is reported by serde at the table; parse that table
+/// alone as its stage type to find the exact key and line.
+fn refine_stage_error(src: &str, at: usize) -> Option<(usize, String)> {
+    let heads = stage_headers(src);
+    let i = heads.iter().rposition(|&h| h <= at)?;
+    let start = heads[i];
+    let body_start = start + src[start..].find('\n')? + 1;
+    // The table ends at the next header of any kind.
+    let mut end = src.len();
+    let mut off = body_start;
+    for l in src[body_start..].split_inclusive('\n') {
+        if l.trim_start().starts_with('[') {
+            end = off;
+            break;
+        }
+        off += l.len();
+    }
+    let body = &src[body_start..end];
+    let table: toml::Table = toml::from_str(body).ok()?;
+    let kind = table.get("type")?.as_str()?.to_string();
+    // Blank the `type` line with spaces so offsets in the body stay offsets in the file.
+    let blanked: String = body
+        .split_inclusive('\n')
+        .map(|l| {
+            let t = l.trim_start();
+            if t.starts_with("type") && t["type".len()..].trim_start().starts_with('=') {
+                let n = l.trim_end_matches('\n').len();
+                format!("{}{}", " ".repeat(n), &l[n..])
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let e = datamill_stages::check_table(&kind, &blanked)?;
+    if let Some(span) = e.span().filter(|s| s.start > 0) {
+        let line = line_of(src, body_start + span.start);
+        let msg = e.message().trim();
+        let key = src
+            .lines()
+            .nth(line - 1)
+            .and_then(|l| l.split_once('='))
+            .map(|(k, _)| k.trim().trim_matches('"'))
+            .filter(|k| !k.is_empty() && !msg.contains(&format!("`{k}`")));
+        let what = key.map_or(String::new(), |k| format!("parameter `{k}`: "));
+        return Some((line, format!("stage {} (`{kind}`): {what}{msg}", i + 1)));
+    }
+    // No precise span: find the key whose value alone fails to parse.
+    for (key, value) in table.iter().filter(|(k, _)| *k != "type") {
+        let mut one = toml::Table::new();
+        one.insert(key.clone(), value.clone());
+        let Ok(text) = toml::to_string(&one) else {
+            continue;
+        };
+        if let Some(e1) = datamill_stages::check_table(&kind, &text)
+            && !e1.message().contains("missing field")
+        {
+            return Some((
+                stage_key_line(src, i, key),
+                format!(
+                    "stage {} (`{kind}`): parameter `{key}`: {}",
+                    i + 1,
+                    e1.message().trim()
+                ),
+            ));
+        }
+    }
+    Some((
+        line_of(src, start),
+        format!("stage {} (`{kind}`): {}", i + 1, e.message().trim()),
+    ))
+}
+
 impl Pipeline {
     /// Reads, parses and validates a pipeline file, building every stage.
     pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
@@ -256,7 +328,11 @@ impl Pipeline {
             message,
         };
         let config: PipelineConfig = toml::from_str(source).map_err(|e| {
-            let line = e.span().map(|s| line_of(source, s.start)).unwrap_or(0);
+            let at = e.span().map(|s| s.start);
+            if let Some((line, msg)) = at.and_then(|at| refine_stage_error(source, at)) {
+                return invalid(line, msg);
+            }
+            let line = at.map(|a| line_of(source, a)).unwrap_or(0);
             invalid(line, e.message().trim().to_string())
         })?;
         if config.version != 1 {

@@ -578,9 +578,11 @@ impl Ctx<'_> {
                 }
                 if let Some(t) = transform {
                     let start = Instant::now();
+                    cx.set_doc_ref(Some(at));
                     let verdict = t
                         .process(&mut doc, &mut cx)
                         .map_err(|e| self.stage_err(g, format!("document {}: {e}", doc.id())))?;
+                    cx.set_doc_ref(None);
                     let st = &mut stats.stages[g];
                     st.seconds += start.elapsed().as_secs_f64();
                     for (name, n) in cx.take_counters() {

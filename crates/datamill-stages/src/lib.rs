@@ -91,6 +91,15 @@ macro_rules! registry {
             }
         }
 
+        /// Parses a stage table's body (its `type` line blanked out) as stage `name`, to point
+        /// an error at the exact key; `None` if it parses or the type is unknown.
+        pub fn check_table(name: &str, body: &str) -> Option<toml::de::Error> {
+            match name {
+                $($name => toml::from_str::<$module::$ty>(body).err(),)*
+                _ => None,
+            }
+        }
+
         /// Every stage type, in the order `datamill stages` lists them.
         pub fn registry() -> Vec<StageInfo> {
             vec![$(StageInfo {

@@ -1,0 +1,522 @@
+//! End-to-end tests of the `datamill` binary: accounting, determinism, resume after SIGKILL,
+//! refusal of changed pipelines, bad input, Parquet round trips.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_datamill"))
+}
+
+fn shared(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("datamill runs")
+}
+
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn stats(out: &Path) -> serde_json::Value {
+    let s = std::fs::read_to_string(out.join("stats.json")).expect("stats.json");
+    let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+    check_invariant(&v);
+    v
+}
+
+/// input_docs == output_docs + dropped + quarantined, and per-stage in == kept + dropped.
+fn check_invariant(v: &serde_json::Value) {
+    let n = |k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k} missing"));
+    let mut dropped = 0;
+    let mut flowing = n("input_docs") - n("quarantined");
+    for s in v["stages"].as_array().unwrap() {
+        let d: u64 = s["dropped"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|x| x.as_u64().unwrap())
+            .sum();
+        assert_eq!(s["in"].as_u64().unwrap(), flowing, "{s}");
+        assert_eq!(
+            s["in"].as_u64().unwrap(),
+            s["kept"].as_u64().unwrap() + d,
+            "{s}"
+        );
+        flowing = s["kept"].as_u64().unwrap();
+        dropped += d;
+    }
+    let q: u64 = v["quarantine"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|x| x.as_u64().unwrap())
+        .sum();
+    assert_eq!(q, n("quarantined"));
+    assert_eq!(
+        n("input_docs"),
+        n("output_docs") + dropped + n("quarantined"),
+        "{v}"
+    );
+    assert_eq!(flowing, n("output_docs"));
+}
+
+/// Every file under `dir` except run bookkeeping, with its bytes.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            if rel.starts_with(".datamill") || rel == "stats.json" {
+                continue;
+            }
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn read_jsonl_zst(p: &Path) -> Vec<serde_json::Value> {
+    let raw = zstd::decode_all(std::fs::File::open(p).unwrap()).unwrap();
+    String::from_utf8(raw)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A pipeline over the shipped en_prose and neardup samples with every issue-2 stage.
+fn pipeline(dir: &Path, unit_size: &str, extra: &str) -> PathBuf {
+    let p = dir.join("p.toml");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data");
+    std::fs::write(
+        &p,
+        format!(
+            r#"version = 1
+seed = 7
+[input]
+paths = ["{}/en_prose_sample.jsonl.zst", "{}/neardup_sample.jsonl.gz", "plain.jsonl"]
+unit_size = "{unit_size}"
+[[stage]]
+type = "length"
+min_words = 10
+[[stage]]
+type = "exact_dedup"
+[[stage]]
+type = "regex"
+pattern = "(?i)copyright"
+[[stage]]
+type = "sample"
+fraction = 0.9
+[[stage]]
+type = "exact_dedup"
+lowercase = false
+[output]
+excluded = true
+max_shard_bytes = "1MB"
+{extra}
+"#,
+            data.display(),
+            data.display()
+        ),
+    )
+    .unwrap();
+    // A plain JSONL file (split into several units by byte range) with some bad records.
+    let mut plain = std::fs::read_to_string(shared("data/samples/en_prose_sample.jsonl")).unwrap();
+    plain.push_str("not json\n\n{\"text\": 5}\n{\"id\": \"only-id\"}\n");
+    plain.push_str(&std::fs::read_to_string(shared("data/samples/code_sample.jsonl")).unwrap());
+    std::fs::write(dir.join("plain.jsonl"), plain).unwrap();
+    p
+}
+
+#[test]
+fn quickstart_example_runs_and_accounts_for_every_document() {
+    let d = tempfile::tempdir().unwrap();
+    let qs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/quickstart.toml");
+    let o = run(&[
+        "run",
+        qs.to_str().unwrap(),
+        "--output",
+        d.path().to_str().unwrap(),
+        "--quiet",
+    ]);
+    ok(&o);
+    assert!(o.stderr.is_empty(), "--quiet prints nothing");
+    let s = stats(d.path());
+    assert_eq!(s["input_docs"], 2178 + 1731);
+    assert!(s["output_docs"].as_u64().unwrap() > 1000);
+}
+
+#[test]
+fn same_bytes_whatever_the_worker_count_and_unit_size_and_accounting_holds() {
+    let d = tempfile::tempdir().unwrap();
+    let p = pipeline(d.path(), "1MB", "");
+    let mut reference = None;
+    for workers in ["1", "2", "5"] {
+        let out = d.path().join(format!("out{workers}"));
+        ok(&run(&[
+            "run",
+            p.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "-w",
+            workers,
+        ]));
+        let s = stats(&out);
+        assert_eq!(s["quarantined"], 3, "{s}");
+        assert_eq!(s["quarantine"]["invalid_json"], 1);
+        assert_eq!(s["quarantine"]["text_not_string"], 1);
+        assert_eq!(s["quarantine"]["missing_text"], 1);
+        assert_eq!(s["blank_lines"], 1);
+        assert!(s["work_units"].as_u64().unwrap() >= 5, "{s}");
+        let t = tree(&out);
+        assert!(t.keys().any(|k| k.starts_with("excluded/")));
+        assert!(t.keys().any(|k| k.starts_with("quarantine/")));
+        match &reference {
+            None => reference = Some(t),
+            Some(r) => assert!(r == &t, "output differs with {workers} workers"),
+        }
+    }
+    // Excluded documents say who dropped them and why.
+    let out = d.path().join("out1");
+    let mut reasons = BTreeMap::new();
+    for e in std::fs::read_dir(out.join("excluded")).unwrap() {
+        for doc in read_jsonl_zst(&e.unwrap().path()) {
+            let by = &doc["excluded_by"];
+            *reasons
+                .entry(format!(
+                    "{}/{}",
+                    by["stage"].as_str().unwrap(),
+                    by["reason"].as_str().unwrap()
+                ))
+                .or_insert(0u64) += 1;
+        }
+    }
+    let s = stats(&out);
+    let total_dropped: u64 = reasons.values().sum();
+    assert_eq!(
+        total_dropped,
+        s["input_docs"].as_u64().unwrap() - s["output_docs"].as_u64().unwrap() - 3
+    );
+    assert!(reasons.contains_key("exact_dedup/duplicate"), "{reasons:?}");
+    assert!(reasons.contains_key("sample/sampled_out"), "{reasons:?}");
+    // Quarantine records name file, line and reason.
+    let q = std::fs::read_to_string(
+        std::fs::read_dir(out.join("quarantine"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    )
+    .unwrap();
+    assert!(
+        q.contains("\"location\":\"plain.jsonl:2179\"") && q.contains("invalid_json"),
+        "{q}"
+    );
+}
+
+#[test]
+fn unchanged_documents_are_written_byte_for_byte() {
+    let d = tempfile::tempdir().unwrap();
+    let src = shared("data/samples/labeled_sample.jsonl");
+    let p = d.path().join("p.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "version = 1\n[input]\npaths = [\"{}\"]\nunit_size = \"1MB\"\n[output]\ncompression = \"none\"\n",
+            src.display()
+        ),
+    )
+    .unwrap();
+    let out = d.path().join("o");
+    ok(&run(&[
+        "run",
+        p.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    let mut all = Vec::new();
+    for (name, bytes) in tree(&out) {
+        assert!(name.ends_with(".jsonl"), "{name}");
+        all.extend(bytes);
+    }
+    assert_eq!(all, std::fs::read(&src).unwrap());
+}
+
+fn kill_and_resume(delay_ms: u64, dir: &Path, p: &Path, reference: &BTreeMap<String, Vec<u8>>) {
+    let out = dir.join(format!("killed{delay_ms}"));
+    let mut child = bin()
+        .args([
+            "run",
+            p.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "-w",
+            "2",
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    let o = run(&[
+        "run",
+        p.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-w",
+        "2",
+    ]);
+    ok(&o);
+    stats(&out);
+    let got = tree(&out);
+    assert!(
+        &got == reference,
+        "after a kill at {delay_ms} ms the resumed output differs: {:?} vs {:?}",
+        got.keys().collect::<Vec<_>>(),
+        reference.keys().collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn sigkill_at_any_moment_then_rerun_gives_identical_output() {
+    let d = tempfile::tempdir().unwrap();
+    let p = pipeline(d.path(), "256KB", "");
+    let reference_out = d.path().join("reference");
+    ok(&run(&[
+        "run",
+        p.to_str().unwrap(),
+        "-o",
+        reference_out.to_str().unwrap(),
+    ]));
+    let reference = tree(&reference_out);
+    for delay in [1, 5, 15, 30, 60, 100, 200, 400] {
+        kill_and_resume(delay, d.path(), &p, &reference);
+    }
+    // A finished run reruns as a no-op with the same result.
+    let o = run(&[
+        "run",
+        p.to_str().unwrap(),
+        "-o",
+        reference_out.to_str().unwrap(),
+    ]);
+    ok(&o);
+    assert!(tree(&reference_out) == reference);
+}
+
+#[test]
+fn a_changed_pipeline_is_refused_unless_forced() {
+    let d = tempfile::tempdir().unwrap();
+    let p = pipeline(d.path(), "1MB", "");
+    let out = d.path().join("o");
+    ok(&run(&[
+        "run",
+        p.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    let p2 = pipeline(d.path(), "1MB", "level = 5");
+    let o = run(&["run", p2.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(msg.contains("--force") && msg.contains("pipeline"), "{msg}");
+    ok(&run(&[
+        "run",
+        p2.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--force",
+    ]));
+    stats(&out);
+}
+
+fn expect_exit2(args: &[&str], needles: &[&str]) {
+    let o = run(args);
+    let msg = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {msg}");
+    assert_eq!(msg.lines().count(), 1, "one-line message: {msg}");
+    for n in needles {
+        assert!(msg.contains(n), "{args:?}: `{n}` not in: {msg}");
+    }
+}
+
+#[test]
+fn file_level_problems_stop_with_exit_2_and_name_the_culprit() {
+    let d = tempfile::tempdir().unwrap();
+    let w = |name: &str, body: &[u8]| std::fs::write(d.path().join(name), body).unwrap();
+    let pipe = |name: &str, paths: &str, stages: &str| {
+        let p = d.path().join(name);
+        std::fs::write(
+            &p,
+            format!(
+                "version = 1\n[input]\npaths = [{paths}]\n{stages}[output]\ndir = \"out-{name}\"\n"
+            ),
+        )
+        .unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    // Truncated gzip and zstd.
+    let body: String = (0..5000)
+        .map(|i| format!("{{\"text\":\"doc {i} words here\"}}\n"))
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, body.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    w("t.jsonl.gz", &gz[..gz.len() / 2]);
+    let zs = zstd::encode_all(body.as_bytes(), 3).unwrap();
+    w("t.jsonl.zst", &zs[..zs.len() / 2]);
+    w("bad.parquet", b"PAR1 definitely not parquet");
+    w("ok.jsonl", b"{\"text\":\"fine\"}\n");
+    let p = pipe("gz.toml", "\"t.jsonl.gz\"", "");
+    expect_exit2(&["run", &p], &["t.jsonl.gz", "gzip", "after line"]);
+    let p = pipe("zst.toml", "\"t.jsonl.zst\"", "");
+    expect_exit2(&["run", &p], &["t.jsonl.zst", "zstd"]);
+    let p = pipe("pq.toml", "\"bad.parquet\"", "");
+    expect_exit2(&["run", &p], &["bad.parquet"]);
+    assert!(!d.path().join("out-pq.toml").join("stats.json").exists());
+    let p = pipe("glob.toml", "\"*.csv\"", "");
+    expect_exit2(&["run", &p], &["*.csv", "matches no file"]);
+    expect_exit2(&["validate", &p], &["*.csv"]);
+    let p = pipe("missing.toml", "\"nope.jsonl\"", "");
+    expect_exit2(&["run", &p], &["nope.jsonl", "not found"]);
+    assert!(
+        !d.path().join("out-missing.toml").exists(),
+        "nothing written"
+    );
+    let p = pipe(
+        "stage.toml",
+        "\"ok.jsonl\"",
+        "[[stage]]\ntype = \"lenght\"\n",
+    );
+    expect_exit2(&["validate", &p], &["stage.toml:5", "lenght", "length"]);
+    expect_exit2(&["run", &p], &["lenght"]);
+    let p = pipe(
+        "param.toml",
+        "\"ok.jsonl\"",
+        "[[stage]]\ntype = \"length\"\nmin_words = \"ten\"\n",
+    );
+    expect_exit2(&["validate", &p], &["param.toml:6", "min_words", "ten"]);
+    let p = pipe(
+        "frac.toml",
+        "\"ok.jsonl\"",
+        "[[stage]]\ntype = \"sample\"\nfraction = 2.0\n",
+    );
+    expect_exit2(&["validate", &p], &["frac.toml:6", "fraction"]);
+    let p = pipe("good.toml", "\"ok.jsonl\"", "");
+    let o = run(&["validate", &p]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ok"));
+}
+
+#[test]
+fn garbage_input_never_panics() {
+    let d = tempfile::tempdir().unwrap();
+    let mut seed = 0x9e3779b97f4a7c15u64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let sample = std::fs::read(shared("data/samples/en_prose_sample.jsonl")).unwrap();
+    let sample = &sample[..200_000];
+    let zs = zstd::encode_all(sample, 3).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, sample).unwrap();
+    let gz = gz.finish().unwrap();
+    for i in 0..24 {
+        let (name, mut bytes) = match i % 3 {
+            0 => ("f.jsonl", sample.to_vec()),
+            1 => ("f.jsonl.zst", zs.clone()),
+            _ => ("f.jsonl.gz", gz.clone()),
+        };
+        for _ in 0..(1 + rnd() % 20) {
+            let at = (rnd() as usize) % bytes.len();
+            bytes[at] = rnd() as u8;
+        }
+        if rnd() % 3 == 0 {
+            bytes.truncate((rnd() as usize) % bytes.len());
+        }
+        let sub = d.path().join(format!("case{i}"));
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join(name), &bytes).unwrap();
+        let p = sub.join("p.toml");
+        std::fs::write(
+            &p,
+            format!("version = 1\n[input]\npaths = [\"{name}\"]\nunit_size = 50000\n[[stage]]\ntype = \"exact_dedup\"\n[output]\ndir = \"out\"\n"),
+        )
+        .unwrap();
+        let o = run(&["run", p.to_str().unwrap(), "-q"]);
+        let code = o.status.code();
+        assert!(
+            code == Some(0) || code == Some(2),
+            "case {i} ({name}): exit {code:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        if code == Some(0) {
+            stats(&sub.join("out"));
+        }
+    }
+}
+
+#[test]
+fn parquet_round_trip_keeps_metadata() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("in.jsonl");
+    std::fs::write(
+        &src,
+        "{\"id\":\"a\",\"text\":\"one\",\"n\":1,\"f\":2.5,\"o\":{\"k\":[1,2]},\"z\":null,\"s\":\"x\"}\n\
+         {\"id\":\"b\",\"text\":\"two\",\"n\":2,\"f\":0.5,\"o\":{\"k\":[]},\"z\":null,\"s\":\"y\"}\n",
+    )
+    .unwrap();
+    let write = |name: &str, input: &str, fmt: &str, comp: &str| {
+        let p = d.path().join(name);
+        std::fs::write(
+            &p,
+            format!("version = 1\n[input]\npaths = [\"{input}\"]\n[output]\ndir = \"{name}.out\"\nformat = \"{fmt}\"\ncompression = \"{comp}\"\n"),
+        )
+        .unwrap();
+        ok(&run(&["run", p.to_str().unwrap()]));
+        d.path().join(format!("{name}.out"))
+    };
+    write("a", "in.jsonl", "parquet", "zstd");
+    write("b", "a.out/*.parquet", "parquet", "none");
+    let c = write("c", "b.out/*.parquet", "jsonl", "none");
+    let back = std::fs::read_to_string(c.join("00000-000.jsonl")).unwrap();
+    assert_eq!(back, std::fs::read_to_string(&src).unwrap());
+}
+
+#[test]
+fn stages_list_and_docs() {
+    let o = run(&["stages"]);
+    ok(&o);
+    let s = String::from_utf8_lossy(&o.stdout);
+    for name in ["length", "regex", "metadata", "sample", "exact_dedup"] {
+        assert!(
+            s.lines().any(|l| l.starts_with(name)),
+            "{name} missing from:\n{s}"
+        );
+    }
+    let o = run(&["stages", "exact_dedup"]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("```toml"));
+    expect_exit2(&["stages", "nope"], &["unknown stage", "length"]);
+}

@@ -1,0 +1,172 @@
+//! `FineWebQualityFilter` (datatrove `pipeline/filters/fineweb_quality_filter.py`).
+
+use serde::Deserialize;
+
+use super::{FilterResult, ZERO_DIVISION, check_ratio, div};
+use crate::filters::gopher_repetition::find_duplicates;
+use crate::{pystr, text};
+
+/// FineWeb's custom heuristics (Penedo et al. 2024), exactly as datatrove 0.10.1 (the current
+/// code, not the FineWeb-release v0.2.0 variant).
+///
+/// Lines are the non-blank lines of `text.split("\n")` (none: \[`empty`\]). In order: fraction of
+/// lines ending with a stop character `< line_punct_thr` \[`line_punct_ratio`\] (unless it is 0
+/// and `line_punct_exclude_zero`); fraction of lines of at most `short_line_length` characters
+/// `> short_line_thr` \[`short_line_ratio`\]; characters of duplicated lines /
+/// `len(text.replace("\n", ""))` `> char_duplicates_ratio` \[`char_dup_ratio`\]; newlines / words
+/// `> new_line_ratio` \[`list_ratio`\].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FineWebQualityFilter {
+    /// Minimum fraction of lines ending with a stop character (default 0.12).
+    pub line_punct_thr: f64,
+    /// Do not drop when no line at all ends with a stop character (default false).
+    pub line_punct_exclude_zero: bool,
+    /// Line endings that count as punctuation (`null` = datatrove's `TERMINAL_PUNCTUATION`).
+    pub stop_chars: Option<Vec<String>>,
+    /// Maximum fraction of short lines (default 0.67).
+    pub short_line_thr: f64,
+    /// A line of at most this many characters is short (default 30).
+    pub short_line_length: usize,
+    /// Maximum fraction of characters in duplicated lines (default 0.01).
+    pub char_duplicates_ratio: f64,
+    /// Maximum newlines per word (default 0.3).
+    pub new_line_ratio: f64,
+    /// Tokenizer language (default `"eng"`; only English-tokenized languages are supported).
+    pub language: String,
+}
+
+impl Default for FineWebQualityFilter {
+    fn default() -> Self {
+        FineWebQualityFilter {
+            line_punct_thr: 0.12,
+            line_punct_exclude_zero: false,
+            stop_chars: None,
+            short_line_thr: 0.67,
+            short_line_length: 30,
+            char_duplicates_ratio: 0.01,
+            new_line_ratio: 0.3,
+            language: "eng".to_string(),
+        }
+    }
+}
+
+impl FineWebQualityFilter {
+    /// Check the parameters.
+    pub fn validate(&self) -> Result<(), String> {
+        text::validate_language(&self.language)?;
+        for (n, v) in [
+            ("line_punct_thr", self.line_punct_thr),
+            ("short_line_thr", self.short_line_thr),
+            ("char_duplicates_ratio", self.char_duplicates_ratio),
+            ("new_line_ratio", self.new_line_ratio),
+        ] {
+            check_ratio(n, Some(v))?;
+        }
+        if let Some(sc) = &self.stop_chars
+            && sc.iter().any(|s| s.is_empty())
+        {
+            // "".endswith("") is true for every line: almost certainly a configuration error
+            return Err("stop_chars must not contain an empty string".to_string());
+        }
+        Ok(())
+    }
+
+    fn ends_with_stop(&self, line: &str) -> bool {
+        match &self.stop_chars {
+            None => line
+                .chars()
+                .next_back()
+                .is_some_and(text::is_terminal_punctuation),
+            Some(sc) => sc.iter().any(|s| line.ends_with(s.as_str())),
+        }
+    }
+
+    /// Decide on one document.
+    pub fn filter(&self, text: &str) -> FilterResult {
+        let lines: Vec<&str> = text
+            .split('\n')
+            .filter(|l| !pystr::strip(l).is_empty())
+            .collect();
+        if lines.is_empty() {
+            return FilterResult::drop("empty");
+        }
+        let n = lines.len() as f64;
+        let ratio = lines.iter().filter(|l| self.ends_with_stop(l)).count() as f64 / n;
+        if ratio < self.line_punct_thr && !(ratio == 0.0 && self.line_punct_exclude_zero) {
+            return FilterResult::drop("line_punct_ratio");
+        }
+        let ratio = lines
+            .iter()
+            .filter(|l| pystr::char_len(l) <= self.short_line_length)
+            .count() as f64
+            / n;
+        if ratio > self.short_line_thr {
+            return FilterResult::drop("short_line_ratio");
+        }
+        let newlines = text.bytes().filter(|&b| b == b'\n').count();
+        let (_, dup_chars) = find_duplicates(lines.iter().copied());
+        let Some(ratio) = div(dup_chars, pystr::char_len(text) - newlines) else {
+            return FilterResult::drop(ZERO_DIVISION);
+        };
+        if ratio > self.char_duplicates_ratio {
+            return FilterResult::drop("char_dup_ratio");
+        }
+        let words = text::split_into_words(text);
+        let Some(ratio) = div(newlines, words.len()) else {
+            return FilterResult::drop(ZERO_DIVISION);
+        };
+        if ratio > self.new_line_ratio {
+            return FilterResult::drop("list_ratio");
+        }
+        FilterResult::Keep
+    }
+}
+
+impl super::Filter for FineWebQualityFilter {
+    fn name(&self) -> &'static str {
+        "fineweb_quality"
+    }
+    fn validate(&self) -> Result<(), String> {
+        FineWebQualityFilter::validate(self)
+    }
+    fn filter(&self, text: &str) -> FilterResult {
+        FineWebQualityFilter::filter(self, text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons() {
+        let f = FineWebQualityFilter::default();
+        assert_eq!(f.filter(" \n \n"), FilterResult::drop("empty"));
+        assert_eq!(
+            f.filter("no punctuation here at all in this line"),
+            FilterResult::drop("line_punct_ratio")
+        );
+        assert_eq!(
+            f.filter("Short.\nLines.\nOnly."),
+            FilterResult::drop("short_line_ratio")
+        );
+        let long = "This is a reasonably long line that ends with a period.";
+        assert_eq!(
+            f.filter(&format!("{long}\n{long}")),
+            FilterResult::drop("char_dup_ratio")
+        );
+        assert_eq!(f.filter(long), FilterResult::Keep);
+        assert!(
+            serde_json::from_str::<FineWebQualityFilter>(r#"{"stop_chars": [".", "!"]}"#).is_ok()
+        );
+        assert!(
+            FineWebQualityFilter {
+                new_line_ratio: -1.0,
+                ..Default::default()
+            }
+            .validate()
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! `GopherQualityFilter` (datatrove `pipeline/filters/gopher_quality_filter.py`).
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use super::{FilterResult, ZERO_DIVISION, check_ratio, div, truthy};
+use crate::{pystr, text};
+
+/// datatrove's default stop words (case-sensitive; the text is not lower-cased).
+pub const STOP_WORDS: [&str; 8] = ["the", "be", "to", "of", "and", "that", "have", "with"];
+
+/// Gopher quality heuristics (Rae et al. 2021, Table A1), exactly as datatrove 0.10.1.
+///
+/// Rules in order, first failure wins (reason in brackets); a parameter set to `null` or `0`
+/// disables its rule (Python truthiness):
+/// 1. non-symbol words (tokens with a character outside `PUNCTUATION_SET`) `< min_doc_words`
+///    \[`gopher_short_doc`\] or `> max_doc_words` \[`gopher_long_doc`\];
+/// 2. their mean length `< min_avg_word_length` \[`gopher_below_avg_threshold`\] or
+///    `> max_avg_word_length` \[`gopher_above_avg_threshold`\];
+/// 3. `text.count("#") / words > max_symbol_word_ratio` \[`gopher_too_many_hashes`\], same for
+///    `"..."` + `"…"` \[`gopher_too_many_ellipsis`\];
+/// 4. fraction of `splitlines()` lines starting (after `lstrip`) with `•` or `-` `>
+///    max_bullet_lines_ratio` \[`gopher_too_many_bullets`\]; ending (after `rstrip`) with `...` or
+///    `…` `> max_ellipsis_lines_ratio` \[`gopher_too_many_end_ellipsis`\];
+/// 5. fraction of all tokens with an alphabetic character `< max_non_alpha_words_ratio`
+///    \[`gopher_below_alpha_threshold`\];
+/// 6. distinct stop words present `< min_stop_words` \[`gopher_enough_stop_words`\].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GopherQualityFilter {
+    /// Minimum number of non-symbol words (default 50).
+    pub min_doc_words: Option<u64>,
+    /// Maximum number of non-symbol words (default 100000).
+    pub max_doc_words: Option<u64>,
+    /// Minimum mean non-symbol word length in characters (default 3).
+    pub min_avg_word_length: Option<f64>,
+    /// Maximum mean non-symbol word length in characters (default 10).
+    pub max_avg_word_length: Option<f64>,
+    /// Maximum `#` (and, separately, ellipsis) count per word (default 0.1).
+    pub max_symbol_word_ratio: Option<f64>,
+    /// Maximum fraction of bullet lines (default 0.9).
+    pub max_bullet_lines_ratio: Option<f64>,
+    /// Maximum fraction of lines ending with an ellipsis (default 0.3).
+    pub max_ellipsis_lines_ratio: Option<f64>,
+    /// Minimum fraction of words with an alphabetic character (default 0.8; the name is
+    /// datatrove's).
+    pub max_non_alpha_words_ratio: Option<f64>,
+    /// Minimum number of distinct stop words present (default 2).
+    pub min_stop_words: Option<u64>,
+    /// Stop words (`null` = [`STOP_WORDS`]).
+    pub stop_words: Option<Vec<String>>,
+    /// Tokenizer language (default `"eng"`; only English-tokenized languages are supported).
+    pub language: String,
+}
+
+impl Default for GopherQualityFilter {
+    fn default() -> Self {
+        GopherQualityFilter {
+            min_doc_words: Some(50),
+            max_doc_words: Some(100_000),
+            min_avg_word_length: Some(3.0),
+            max_avg_word_length: Some(10.0),
+            max_symbol_word_ratio: Some(0.1),
+            max_bullet_lines_ratio: Some(0.9),
+            max_ellipsis_lines_ratio: Some(0.3),
+            max_non_alpha_words_ratio: Some(0.8),
+            min_stop_words: Some(2),
+            stop_words: None,
+            language: "eng".to_string(),
+        }
+    }
+}
+
+impl GopherQualityFilter {
+    /// Check the parameters.
+    pub fn validate(&self) -> Result<(), String> {
+        text::validate_language(&self.language)?;
+        for (n, v) in [
+            ("min_avg_word_length", self.min_avg_word_length),
+            ("max_avg_word_length", self.max_avg_word_length),
+            ("max_symbol_word_ratio", self.max_symbol_word_ratio),
+            ("max_bullet_lines_ratio", self.max_bullet_lines_ratio),
+            ("max_ellipsis_lines_ratio", self.max_ellipsis_lines_ratio),
+            ("max_non_alpha_words_ratio", self.max_non_alpha_words_ratio),
+        ] {
+            check_ratio(n, v)?;
+        }
+        if let (Some(a), Some(b)) = (self.min_doc_words, self.max_doc_words)
+            && a > 0
+            && b > 0
+            && a > b
+        {
+            return Err(format!("min_doc_words ({a}) > max_doc_words ({b})"));
+        }
+        if let (Some(a), Some(b)) = (self.min_avg_word_length, self.max_avg_word_length)
+            && a > 0.0
+            && b > 0.0
+            && a > b
+        {
+            return Err(format!(
+                "min_avg_word_length ({a}) > max_avg_word_length ({b})"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Decide on one document.
+    pub fn filter(&self, text: &str) -> FilterResult {
+        let words = text::split_into_words(text);
+        self.filter_words(text, &words)
+    }
+
+    pub(crate) fn filter_words(&self, text: &str, words: &[&str]) -> FilterResult {
+        let n_words = words.len();
+        let mut n_non_symbol = 0usize;
+        let mut non_symbol_chars = 0usize;
+        for w in words {
+            if w.chars().any(|c| !text::is_punctuation(c)) {
+                n_non_symbol += 1;
+                non_symbol_chars += pystr::char_len(w);
+            }
+        }
+        if let Some(m) = self.min_doc_words.filter(|&m| m != 0)
+            && (n_non_symbol as u64) < m
+        {
+            return FilterResult::drop("gopher_short_doc");
+        }
+        if let Some(m) = self.max_doc_words.filter(|&m| m != 0)
+            && n_non_symbol as u64 > m
+        {
+            return FilterResult::drop("gopher_long_doc");
+        }
+        // np.mean of an empty list is nan: every comparison is false
+        let avg = if n_non_symbol == 0 {
+            f64::NAN
+        } else {
+            non_symbol_chars as f64 / n_non_symbol as f64
+        };
+        if let Some(m) = truthy(self.min_avg_word_length)
+            && avg < m
+        {
+            return FilterResult::drop("gopher_below_avg_threshold");
+        }
+        if let Some(m) = truthy(self.max_avg_word_length)
+            && avg > m
+        {
+            return FilterResult::drop("gopher_above_avg_threshold");
+        }
+        if let Some(m) = truthy(self.max_symbol_word_ratio) {
+            let Some(r) = div(pystr::count(text, "#"), n_words) else {
+                return FilterResult::drop(ZERO_DIVISION);
+            };
+            if r > m {
+                return FilterResult::drop("gopher_too_many_hashes");
+            }
+            let Some(r) = div(
+                pystr::count(text, "...") + pystr::count(text, "\u{2026}"),
+                n_words,
+            ) else {
+                return FilterResult::drop(ZERO_DIVISION);
+            };
+            if r > m {
+                return FilterResult::drop("gopher_too_many_ellipsis");
+            }
+        }
+        let bullets = truthy(self.max_bullet_lines_ratio);
+        let ellipsis = truthy(self.max_ellipsis_lines_ratio);
+        if bullets.is_some() || ellipsis.is_some() {
+            let lines = pystr::splitlines(text);
+            if let Some(m) = bullets {
+                let n = lines
+                    .iter()
+                    .filter(|s| {
+                        let l = pystr::lstrip(s);
+                        l.starts_with('\u{2022}') || l.starts_with('-')
+                    })
+                    .count();
+                let Some(r) = div(n, lines.len()) else {
+                    return FilterResult::drop(ZERO_DIVISION);
+                };
+                if r > m {
+                    return FilterResult::drop("gopher_too_many_bullets");
+                }
+            }
+            if let Some(m) = ellipsis {
+                let n = lines
+                    .iter()
+                    .filter(|s| {
+                        let l = pystr::rstrip(s);
+                        l.ends_with("...") || l.ends_with('\u{2026}')
+                    })
+                    .count();
+                let Some(r) = div(n, lines.len()) else {
+                    return FilterResult::drop(ZERO_DIVISION);
+                };
+                if r > m {
+                    return FilterResult::drop("gopher_too_many_end_ellipsis");
+                }
+            }
+        }
+        if let Some(m) = truthy(self.max_non_alpha_words_ratio) {
+            let n = words
+                .iter()
+                .filter(|w| w.chars().any(pystr::is_alpha))
+                .count();
+            let Some(r) = div(n, n_words) else {
+                return FilterResult::drop(ZERO_DIVISION);
+            };
+            if r < m {
+                return FilterResult::drop("gopher_below_alpha_threshold");
+            }
+        }
+        if let Some(m) = self.min_stop_words.filter(|&m| m != 0) {
+            let found: HashSet<&str> = match &self.stop_words {
+                None => words
+                    .iter()
+                    .copied()
+                    .filter(|w| STOP_WORDS.contains(w))
+                    .collect(),
+                Some(sw) => words
+                    .iter()
+                    .copied()
+                    .filter(|w| sw.iter().any(|s| s == w))
+                    .collect(),
+            };
+            if (found.len() as u64) < m {
+                return FilterResult::drop("gopher_enough_stop_words");
+            }
+        }
+        FilterResult::Keep
+    }
+}
+
+impl super::Filter for GopherQualityFilter {
+    fn name(&self) -> &'static str {
+        "gopher_quality"
+    }
+    fn validate(&self) -> Result<(), String> {
+        GopherQualityFilter::validate(self)
+    }
+    fn filter(&self, text: &str) -> FilterResult {
+        GopherQualityFilter::filter(self, text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_reasons() {
+        let f = GopherQualityFilter::default();
+        assert!(f.validate().is_ok());
+        assert_eq!(
+            f.filter("too short"),
+            FilterResult::drop("gopher_short_doc")
+        );
+        let good =
+            "The cat sat on the mat and looked at the birds that have been singing with joy. "
+                .repeat(5);
+        assert_eq!(f.filter(&good), FilterResult::Keep);
+        let no_stop = "Cats sit on mats looking at birds singing joyfully. ".repeat(8);
+        assert_eq!(
+            f.filter(&no_stop),
+            FilterResult::drop("gopher_enough_stop_words")
+        );
+    }
+
+    #[test]
+    fn serde_defaults_and_validation() {
+        let f: GopherQualityFilter =
+            serde_json::from_str(r#"{"min_doc_words": 10, "stop_words": null}"#).unwrap();
+        assert_eq!(f.min_doc_words, Some(10));
+        assert_eq!(f.max_doc_words, Some(100_000));
+        assert!(serde_json::from_str::<GopherQualityFilter>(r#"{"bogus": 1}"#).is_err());
+        let bad = GopherQualityFilter {
+            max_symbol_word_ratio: Some(-0.1),
+            ..Default::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .contains("max_symbol_word_ratio")
+        );
+        let no_words = GopherQualityFilter {
+            min_doc_words: None,
+            ..Default::default()
+        };
+        assert_eq!(no_words.filter(""), FilterResult::drop(ZERO_DIVISION));
+    }
+}
