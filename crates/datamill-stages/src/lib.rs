@@ -19,6 +19,8 @@ use std::path::PathBuf;
 
 include!(concat!(env!("OUT_DIR"), "/stage_docs.rs"));
 
+mod datatrove_filter;
+
 /// A built stage, ready to run.
 pub enum Step {
     /// A per-document stage.
@@ -117,6 +119,11 @@ registry! {
     "metadata" => metadata::Metadata, false;
     "sample" => sample::Sample, false;
     "exact_dedup" => exact_dedup::ExactDedup, true;
+    "gopher_quality" => gopher_quality::GopherQualityFilter, false;
+    "gopher_repetition" => gopher_repetition::GopherRepetitionFilter, false;
+    "c4_quality" => c4_quality::C4QualityFilter, false;
+    "c4_badwords" => c4_badwords::C4BadWordsFilter, false;
+    "fineweb_quality" => fineweb_quality::FineWebQualityFilter, false;
 }
 
 /// Looks a stage type up by name.
