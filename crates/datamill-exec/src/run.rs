@@ -245,6 +245,13 @@ fn wipe(out: &Path) -> Result<(), RunError> {
 
 /// Plans the work units of a pipeline's input (also used by `datamill validate`).
 pub fn plan_input(p: &Pipeline) -> Result<(Vec<InputFile>, Vec<WorkUnit>), RunError> {
+    let files = describe_input(p)?;
+    let units = plan_units(p, &files)?;
+    Ok((files, units))
+}
+
+/// Finds and describes the input files (sizes, codecs, modification times).
+pub fn describe_input(p: &Pipeline) -> Result<Vec<InputFile>, RunError> {
     let paths = datamill_io::discover::discover(&p.base_dir, &p.config.input.paths)?;
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
@@ -255,6 +262,12 @@ pub fn plan_input(p: &Pipeline) -> Result<(Vec<InputFile>, Vec<WorkUnit>), RunEr
             .into_owned();
         files.push(describe(path, label, p.config.input.format)?);
     }
+    Ok(files)
+}
+
+/// Cuts described input files into work units (reads Parquet footers and zstd frame headers,
+/// counts lines at unit boundaries).
+pub fn plan_units(p: &Pipeline, files: &[InputFile]) -> Result<Vec<WorkUnit>, RunError> {
     let mut units = Vec::new();
     for (i, f) in files.iter().enumerate() {
         for mut u in plan_file(
@@ -267,7 +280,7 @@ pub fn plan_input(p: &Pipeline) -> Result<(Vec<InputFile>, Vec<WorkUnit>), RunEr
             units.push(u);
         }
     }
-    Ok((files, units))
+    Ok(units)
 }
 
 /// Runs `f` over `tasks` on `workers` threads, largest first; returns results in task order.
@@ -788,11 +801,32 @@ impl datamill_io::read::RecordReader for Empty {
     }
 }
 
+/// `a/b/../c` → `a/c`, `./a` → `a` (lexically; for display and stable paths).
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
 /// The output folder a pipeline writes to under `opts`.
 pub fn output_dir(p: &Pipeline, opts: &RunOptions) -> Result<PathBuf, RunError> {
     match (&opts.output, &p.config.output.dir) {
         (Some(o), _) => Ok(o.clone()),
-        (None, Some(d)) => Ok(p.base_dir.join(d)),
+        (None, Some(d)) => Ok(normalize(&p.base_dir.join(d))),
         (None, None) => Err(RunError::Config(ConfigError::Invalid {
             path: p.path.clone(),
             line: 0,
@@ -810,7 +844,17 @@ pub fn run(
 ) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let out = output_dir(p, opts)?;
-    let (files, units) = plan_input(p)?;
+    let files = describe_input(p)?;
+    let run_json = out.join(".datamill").join("run.json");
+    let old: Option<RunState> = std::fs::read(&run_json)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let pipeline_hash = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(p.source.as_bytes()));
+    // Same pipeline, same files: reuse the stored plan (planning may scan every file).
+    let units = match &old {
+        Some(o) if o.pipeline_hash == pipeline_hash && o.files == files => o.units.clone(),
+        _ => plan_units(p, &files)?,
+    };
     #[cfg(feature = "parquet")]
     let schema_hint = if p.config.output.format == Format::Parquet {
         files

@@ -45,6 +45,17 @@ pub enum IoError {
         /// The decoder's message.
         message: String,
     },
+    /// A file's structure is invalid (for example a truncated zstd frame header), found
+    /// while planning, before anything is written.
+    #[error("{path}: corrupt or truncated {codec} file: {message}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// The codec or format.
+        codec: &'static str,
+        /// What is wrong and where.
+        message: String,
+    },
     /// A Parquet file cannot be used.
     #[error("{path}: {message}")]
     Parquet {

@@ -26,6 +26,7 @@ pub mod parquet;
 pub mod plan;
 pub mod read;
 pub mod write;
+pub mod zstd_frames;
 
 pub use error::IoError;
 pub use format::{Compression, Format};

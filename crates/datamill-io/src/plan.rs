@@ -45,6 +45,18 @@ pub enum Span {
         /// Number of the first line, counting from 1.
         first_line: u64,
     },
+    /// Frames of a multi-frame zstd file, from compressed byte `start` on: the unit owns the
+    /// lines starting in the first `dec_len` decompressed bytes.
+    Frames {
+        /// Compressed offset of the unit's first frame.
+        start: u64,
+        /// Decompressed bytes in the unit's frames.
+        dec_len: u64,
+        /// Number of the first line starting in the unit, counting from 1.
+        first_line: u64,
+        /// The first frame starts inside a line begun in the previous unit.
+        skip_first: bool,
+    },
     /// Row groups `start..end` of a Parquet file; `first_row` counts from 0.
     RowGroups {
         /// First row group.
@@ -106,6 +118,7 @@ pub fn plan_file(
     let unit_bytes = unit_bytes.max(1);
     let spans: Vec<(Span, u64)> = match (file.format, file.compression) {
         (Format::Jsonl, Compression::None) => split_lines(file, unit_bytes)?,
+        (Format::Jsonl, Compression::Zstd) => crate::zstd_frames::plan(file, unit_bytes)?,
         (Format::Jsonl, _) => vec![(Span::Whole, file.size)],
         (Format::Parquet, _) => crate::parquet::plan(file, unit_bytes, text_field)?,
     };

@@ -88,6 +88,7 @@ pub fn open_unit(
         Format::Parquet => crate::parquet::open(file, unit, opts, progress),
         Format::Jsonl => {
             let mut f = File::open(&file.path).map_err(|e| IoError::io(&file.path, e))?;
+            let (mut dec_limit, mut skip_first) = (None, false);
             let (limit, first_line) = match unit.span {
                 Span::Bytes {
                     start,
@@ -97,6 +98,18 @@ pub fn open_unit(
                     f.seek(SeekFrom::Start(start))
                         .map_err(|e| IoError::io(&file.path, e))?;
                     (Some(end - start), first_line)
+                }
+                Span::Frames {
+                    start,
+                    dec_len,
+                    first_line,
+                    skip_first: skip,
+                } => {
+                    f.seek(SeekFrom::Start(start))
+                        .map_err(|e| IoError::io(&file.path, e))?;
+                    dec_limit = Some(dec_len);
+                    skip_first = skip;
+                    (None, first_line)
                 }
                 _ => (None, 1),
             };
@@ -125,6 +138,9 @@ pub fn open_unit(
                 line: first_line,
                 opts: opts.clone(),
                 buf: Vec::with_capacity(1 << 16),
+                dec_pos: 0,
+                dec_limit,
+                skip_first,
             }))
         }
     }
@@ -136,6 +152,12 @@ struct JsonlReader {
     line: u64,
     opts: ReadOptions,
     buf: Vec<u8>,
+    /// Decompressed bytes consumed so far.
+    dec_pos: u64,
+    /// Lines starting at or after this decompressed offset belong to the next unit.
+    dec_limit: Option<u64>,
+    /// Discard the tail of a line begun in the previous unit before the first record.
+    skip_first: bool,
 }
 
 const RAW_KEEP: usize = 4096;
@@ -190,7 +212,15 @@ impl JsonlReader {
 impl RecordReader for JsonlReader {
     fn next_record(&mut self) -> Result<Option<Record>> {
         let max = self.opts.max_line_bytes;
+        if self.skip_first {
+            self.skip_first = false;
+            self.dec_pos += self.read_line(0)? as u64;
+        }
+        if self.dec_limit.is_some_and(|lim| self.dec_pos >= lim) {
+            return Ok(None);
+        }
         let n = self.read_line(max)?;
+        self.dec_pos += n as u64;
         if n == 0 {
             return Ok(None);
         }
@@ -340,8 +370,14 @@ mod tests {
             std::fs::write(&p, &data[..data.len() * 2 / 3]).unwrap();
             let err = read_all(&p, 1 << 20, &ReadOptions::default()).unwrap_err();
             let msg = err.to_string();
-            assert!(matches!(err, IoError::Corrupt { .. }), "{name}: {msg}");
-            assert!(msg.contains(name) && msg.contains("after line"), "{msg}");
+            assert!(
+                matches!(err, IoError::Corrupt { .. } | IoError::Malformed { .. }),
+                "{name}: {msg}"
+            );
+            assert!(msg.contains(name) && msg.contains("truncated"), "{msg}");
+            if name.ends_with(".gz") {
+                assert!(msg.contains("after line"), "{msg}");
+            }
         }
     }
 
