@@ -79,5 +79,13 @@ fn chain_matches_datatrove_document_for_document() {
     let stats: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("stats.json")).unwrap()).unwrap();
     assert_eq!(stats["output_docs"], 79);
-    assert_eq!(stats["stages"][0]["dropped"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>(), 1633);
+    assert_eq!(
+        stats["stages"][0]["dropped"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>(),
+        1633
+    );
 }
