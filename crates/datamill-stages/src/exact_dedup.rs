@@ -2,18 +2,33 @@
 //! input order wins.
 //!
 //! A global stage: every document is summarized by the 128-bit xxh3 hash of its normalized
-//! content, one pass over the summaries in input order keeps the first document of each hash
-//! and drops the others with reason `duplicate`. The result does not depend on the worker
-//! count. Normalization (both on by default): `lowercase` lowercases (Unicode), and
-//! `collapse_whitespace` trims the text and turns every run of whitespace into one space, so
-//! documents differing only in case or spacing count as duplicates. With `field`, the value
-//! of that metadata field is hashed instead of the text (URL dedup, say); documents without
-//! the field are never duplicates.
+//! content (and its id, for the report), one pass over the summaries in input order keeps the
+//! first document of each hash and drops the others with reason `duplicate`. The result does
+//! not depend on the worker count. Normalization (both on by default): `lowercase` lowercases
+//! (Unicode), and `collapse_whitespace` trims the text and turns every run of whitespace into
+//! one space, so documents differing only in case or spacing count as duplicates. With
+//! `field`, the value of that metadata field is hashed instead of the text (URL dedup, say);
+//! documents without the field are never duplicates.
 //!
-//! Memory: 16 bytes of summary per document on disk and about 32 bytes per distinct document
-//! in memory while deciding.
+//! Memory: about 40 bytes per document plus its id while deciding. With a budget (`memory`,
+//! else the run's `--memory`) the (hash, position) pairs are spilled as sorted runs to the
+//! work folder and merged, ids go to a scratch file, and the verdicts are identical: the
+//! first position of each hash wins either way.
 //!
-//! Parameters: `field`, `lowercase` (default true), `collapse_whitespace` (default true).
+//! Incremental: `save_index = "path"` writes the distinct hashes of this run's documents
+//! after deciding; `against = ["path", ...]` drops, with reason `duplicate_in_index`, every
+//! document whose hash is in one of those saved indexes (each is streamed and merge-joined
+//! with the sorted hashes, so it costs no memory). New data B against A's index keeps exactly
+//! the documents that deduping A followed by B keeps from B. Indexes must have been saved
+//! with the same `field`, `lowercase` and `collapse_whitespace`.
+//!
+//! Report: `OUT/dedup/exact_dedup/clusters.jsonl`, one row per hash shared by several
+//! documents (or found in an index), sorted by hash: `cluster` (the hash, hex), `kept` (the
+//! id kept, `null` when the hash was in an index), `members` (every document id, in input
+//! order, the kept one first) and `in_index`.
+//!
+//! Parameters: `field`, `lowercase` (default true), `collapse_whitespace` (default true),
+//! `save_index`, `against` (`[]`), `memory` (size, e.g. `"2GB"`).
 //!
 //! ```toml
 //! [[stage]]
@@ -23,12 +38,18 @@
 //! type = "exact_dedup"
 //! field = "url"
 //! lowercase = false
+//! memory = "1GB"
+//! save_index = "indexes/urls-2024.idx"
 //! ```
 
+use crate::dedup::index::{Cursor, IndexReader, IndexWriter};
+use crate::dedup::spill::{Record, Sorter};
+use crate::dedup::{Bytes, ReportWriter, io_err, pack, resolve, unpack};
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{DecideCx, Decider, Doc, DocRef, GlobalStage, StageError, Verdicts};
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
 
 fn yes() -> bool {
     true
@@ -46,11 +67,34 @@ pub struct ExactDedup {
     /// Trim and collapse whitespace before hashing.
     #[serde(default = "yes")]
     pub collapse_whitespace: bool,
+    /// Where to save the hashes of this run.
+    pub save_index: Option<String>,
+    /// Saved indexes whose documents count as seen.
+    #[serde(default)]
+    pub against: Vec<String>,
+    /// Memory budget of the decider (overrides `--memory`).
+    pub memory: Option<Bytes>,
 }
 
+const KIND: &str = "exact_dedup";
+
 impl StageSpec for ExactDedup {
-    fn build(&self, _: &BuildCx) -> Result<Step, StageError> {
-        Ok(Step::Global(Box::new(self.clone())))
+    fn build(&self, cx: &BuildCx) -> Result<Step, StageError> {
+        let against: Vec<PathBuf> = self
+            .against
+            .iter()
+            .map(|p| resolve(&cx.base_dir, p))
+            .collect();
+        for p in &against {
+            let r = IndexReader::open(p, KIND)
+                .map_err(|e| StageError::config("against", e.to_string()))?;
+            r.expect_params(&self.params(), "against")?;
+        }
+        Ok(Step::Global(Box::new(Built {
+            cfg: self.clone(),
+            save_index: self.save_index.as_deref().map(|p| resolve(&cx.base_dir, p)),
+            against,
+        })))
     }
 }
 
@@ -66,46 +110,278 @@ impl ExactDedup {
         }
         s
     }
+
+    fn params(&self) -> serde_json::Value {
+        serde_json::json!({
+            "field": self.field,
+            "lowercase": self.lowercase,
+            "collapse_whitespace": self.collapse_whitespace,
+            "hash": "xxh3_128",
+        })
+    }
 }
 
-impl GlobalStage for ExactDedup {
+/// The built stage.
+struct Built {
+    cfg: ExactDedup,
+    save_index: Option<PathBuf>,
+    against: Vec<PathBuf>,
+}
+
+impl GlobalStage for Built {
+    /// The summary: the 16-byte hash, then the document id (empty: no field, never a
+    /// duplicate).
     fn summarize(&self, doc: &Doc, out: &mut Vec<u8>) -> Result<(), StageError> {
-        let content = match &self.field {
+        let content = match &self.cfg.field {
             None => std::borrow::Cow::Borrowed(doc.text()),
             Some(f) => match doc.get_str(f) {
                 Some(v) => v,
-                None => return Ok(()), // empty summary: never a duplicate
+                None => return Ok(()),
             },
         };
-        let h = xxhash_rust::xxh3::xxh3_128(self.normalize(&content).as_bytes());
+        let h = xxhash_rust::xxh3::xxh3_128(self.cfg.normalize(&content).as_bytes());
         out.extend_from_slice(&h.to_le_bytes());
+        out.extend_from_slice(doc.id().as_bytes());
         Ok(())
     }
 
-    fn decider(&self, _: &DecideCx) -> Result<Box<dyn Decider + '_>, StageError> {
+    fn decider(&self, cx: &DecideCx) -> Result<Box<dyn Decider + '_>, StageError> {
+        let budget = self.cfg.memory.map(|b| b.0).or(cx.memory_budget);
+        let work = if cx.work_dir.as_os_str().is_empty() {
+            std::env::temp_dir().join(format!("datamill-exact-dedup-{}", std::process::id()))
+        } else {
+            cx.work_dir.clone()
+        };
+        let mut against = Vec::new();
+        for p in &self.against {
+            let r = IndexReader::open(p, KIND)?;
+            r.expect_params(&self.cfg.params(), "against")?;
+            against.push(Cursor::new(r, |b: &[u8]| {
+                u128::from_le_bytes(b.try_into().expect("16 bytes"))
+            })?);
+        }
+        let ids = if budget.is_some() {
+            std::fs::create_dir_all(&work).map_err(|e| io_err(&work, e))?;
+            Ids::file(work.join("exact_dedup-ids.bin"))?
+        } else {
+            Ids::memory()
+        };
         Ok(Box::new(FirstWins {
-            seen: HashSet::with_hasher(foldhash::fast::FixedState::default()),
+            st: self,
+            sorter: Sorter::new("exact_dedup", budget, &work),
+            ids,
+            against,
+            report_dir: cx.report_dir.clone(),
         }))
     }
 }
 
-struct FirstWins {
-    seen: HashSet<u128, foldhash::fast::FixedState>,
+/// One document: hash, input position, where its id is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    hash: u128,
+    pos: u64,
+    id_off: u64,
+    id_len: u32,
 }
 
-impl Decider for FirstWins {
-    fn observe(&mut self, at: DocRef, summary: &[u8], v: &mut Verdicts) -> Result<(), StageError> {
-        let Ok(bytes) = <[u8; 16]>::try_from(summary) else {
-            return if summary.is_empty() {
-                Ok(())
-            } else {
-                Err(StageError::Other(format!("exact_dedup: corrupt summary of {} bytes", summary.len())))
-            };
-        };
-        if !self.seen.insert(u128::from_le_bytes(bytes)) {
-            v.drop(at, "duplicate");
+impl Record for Entry {
+    const SIZE: usize = 36;
+    fn encode(&self, o: &mut [u8]) {
+        o[..16].copy_from_slice(&self.hash.to_be_bytes());
+        o[16..24].copy_from_slice(&self.pos.to_be_bytes());
+        o[24..32].copy_from_slice(&self.id_off.to_be_bytes());
+        o[32..36].copy_from_slice(&self.id_len.to_be_bytes());
+    }
+    fn decode(b: &[u8]) -> Self {
+        Entry {
+            hash: u128::from_be_bytes(b[..16].try_into().expect("16 bytes")),
+            pos: u64::from_be_bytes(b[16..24].try_into().expect("8 bytes")),
+            id_off: u64::from_be_bytes(b[24..32].try_into().expect("8 bytes")),
+            id_len: u32::from_be_bytes(b[32..36].try_into().expect("4 bytes")),
         }
-        Ok(())
+    }
+}
+
+/// Document ids, appended in input order: in memory, or in a scratch file under a budget
+/// (removed when dropped).
+struct Ids {
+    store: Store,
+    scratch: Option<PathBuf>,
+}
+
+enum Store {
+    Memory(Vec<u8>),
+    File(std::io::BufWriter<std::fs::File>, u64),
+    Reading(std::fs::File),
+    Moved,
+}
+
+impl Ids {
+    fn memory() -> Ids {
+        Ids {
+            store: Store::Memory(Vec::new()),
+            scratch: None,
+        }
+    }
+
+    fn file(path: PathBuf) -> Result<Ids, StageError> {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(|e| io_err(&path, e))?;
+        Ok(Ids {
+            store: Store::File(std::io::BufWriter::new(f), 0),
+            scratch: Some(path),
+        })
+    }
+
+    fn path(&self) -> PathBuf {
+        self.scratch.clone().unwrap_or_default()
+    }
+
+    fn append(&mut self, id: &[u8]) -> Result<u64, StageError> {
+        let path = self.path();
+        match &mut self.store {
+            Store::Memory(v) => {
+                v.extend_from_slice(id);
+                Ok((v.len() - id.len()) as u64)
+            }
+            Store::File(w, len) => {
+                w.write_all(id).map_err(|e| io_err(&path, e))?;
+                *len += id.len() as u64;
+                Ok(*len - id.len() as u64)
+            }
+            Store::Reading(_) | Store::Moved => {
+                unreachable!("ids are appended before they are read")
+            }
+        }
+    }
+
+    fn get(&mut self, off: u64, len: u32) -> Result<String, StageError> {
+        let path = self.path();
+        if let Store::File(..) = self.store {
+            let Store::File(w, _) = std::mem::replace(&mut self.store, Store::Moved) else {
+                unreachable!()
+            };
+            let f = w.into_inner().map_err(|e| io_err(&path, e.into_error()))?;
+            self.store = Store::Reading(f);
+        }
+        let bytes = match &mut self.store {
+            Store::Memory(v) => v[off as usize..off as usize + len as usize].to_vec(),
+            Store::Reading(f) => {
+                let mut b = vec![0u8; len as usize];
+                f.seek(SeekFrom::Start(off))
+                    .and_then(|_| f.read_exact(&mut b))
+                    .map_err(|e| io_err(&path, e))?;
+                b
+            }
+            Store::File(..) | Store::Moved => unreachable!(),
+        };
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+impl Drop for Ids {
+    fn drop(&mut self) {
+        if let Some(p) = &self.scratch {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+struct FirstWins<'a> {
+    st: &'a Built,
+    sorter: Sorter<Entry>,
+    ids: Ids,
+    against: Vec<Cursor<u128>>,
+    report_dir: PathBuf,
+}
+
+impl Decider for FirstWins<'_> {
+    fn observe(&mut self, at: DocRef, summary: &[u8], _: &mut Verdicts) -> Result<(), StageError> {
+        if summary.is_empty() {
+            return Ok(());
+        }
+        if summary.len() < 16 {
+            return Err(StageError::Other(format!(
+                "exact_dedup: corrupt summary of {} bytes",
+                summary.len()
+            )));
+        }
+        let hash = u128::from_le_bytes(summary[..16].try_into().expect("16 bytes"));
+        let id = &summary[16..];
+        let id_off = self.ids.append(id)?;
+        self.sorter.push(Entry {
+            hash,
+            pos: pack(at),
+            id_off,
+            id_len: id.len() as u32,
+        })
+    }
+
+    fn finish(
+        &mut self,
+        v: &mut Verdicts,
+    ) -> Result<Option<Box<dyn datamill_core::Stage>>, StageError> {
+        let sorter = std::mem::replace(
+            &mut self.sorter,
+            Sorter::new("unused", None, &self.report_dir),
+        );
+        let mut sorted = sorter.finish()?;
+        let mut index = match &self.st.save_index {
+            Some(p) => Some(IndexWriter::create(p, KIND, 16, self.st.cfg.params())?),
+            None => None,
+        };
+        let mut report = ReportWriter::create(&self.report_dir, "clusters.jsonl")?;
+        let mut members: Vec<Entry> = Vec::new();
+        let mut next = sorted.next_record()?;
+        while let Some(first) = next {
+            let hash = first.hash;
+            members.clear();
+            let mut cur = Some(first);
+            while let Some(e) = cur.filter(|e| e.hash == hash) {
+                members.push(e);
+                cur = sorted.next_record()?;
+            }
+            next = cur;
+            if let Some(w) = &mut index {
+                w.write(&hash.to_le_bytes())?;
+            }
+            let mut in_index = false;
+            for c in &mut self.against {
+                in_index |= c.seek(&hash, |h| *h)?.is_some();
+            }
+            if in_index {
+                for m in &members {
+                    v.drop(unpack(m.pos), "duplicate_in_index");
+                }
+            } else {
+                for m in &members[1..] {
+                    v.drop(unpack(m.pos), "duplicate");
+                }
+            }
+            if members.len() > 1 || in_index {
+                let mut ids = Vec::with_capacity(members.len());
+                for m in &members {
+                    ids.push(self.ids.get(m.id_off, m.id_len)?);
+                }
+                report.write(&serde_json::json!({
+                    "cluster": format!("{hash:032x}"),
+                    "kept": if in_index { None } else { Some(&ids[0]) },
+                    "members": ids,
+                    "in_index": in_index,
+                }))?;
+            }
+        }
+        if let Some(w) = index {
+            w.finish()?;
+        }
+        report.finish()?;
+        Ok(None)
     }
 }
 
@@ -114,18 +390,125 @@ mod tests {
     use super::*;
 
     fn run(stage: &ExactDedup, lines: &[&str]) -> Vec<Option<String>> {
-        let mut v = Verdicts::new(&[lines.len() as u32]);
-        let mut d = stage.decider(&DecideCx::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        run_in(stage, lines, 1000, None, dir.path())
+    }
+
+    /// Decides over JSON lines split into units of `per_unit`; returns each verdict.
+    fn run_in(
+        stage: &ExactDedup,
+        lines: &[&str],
+        per_unit: usize,
+        budget: Option<u64>,
+        dir: &std::path::Path,
+    ) -> Vec<Option<String>> {
+        let Step::Global(g) = stage
+            .build(&BuildCx {
+                seed: 0,
+                base_dir: dir.to_path_buf(),
+            })
+            .unwrap()
+        else {
+            panic!("global")
+        };
+        let refs: Vec<DocRef> = (0..lines.len())
+            .map(|i| DocRef {
+                unit: (i / per_unit) as u32,
+                index: (i % per_unit) as u32,
+            })
+            .collect();
+        let counts: Vec<u32> = (0..lines.len().div_ceil(per_unit))
+            .map(|u| refs.iter().filter(|r| r.unit == u as u32).count() as u32)
+            .collect();
+        let mut v = Verdicts::new(&counts);
+        let cx = DecideCx {
+            report_dir: dir.join("report"),
+            work_dir: dir.join("work"),
+            memory_budget: budget,
+            workers: 1,
+        };
+        let mut d = g.decider(&cx).unwrap();
         for (i, l) in lines.iter().enumerate() {
-            let doc = Doc::from_json(l.to_string(), &Default::default(), || "x".into()).unwrap();
+            let doc =
+                Doc::from_json(l.to_string(), &Default::default(), || format!("n{i}")).unwrap();
             let mut s = Vec::new();
-            stage.summarize(&doc, &mut s).unwrap();
-            d.observe(DocRef { unit: 0, index: i as u32 }, &s, &mut v).unwrap();
+            g.summarize(&doc, &mut s).unwrap();
+            d.observe(refs[i], &s, &mut v).unwrap();
         }
-        d.finish(&mut v).unwrap();
-        (0..lines.len())
-            .map(|i| v.get(DocRef { unit: 0, index: i as u32 }).map(String::from))
+        assert!(d.finish(&mut v).unwrap().is_none());
+        refs.iter().map(|&r| v.get(r).map(String::from)).collect()
+    }
+
+    fn corpus(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                let x = xxhash_rust::xxh3::xxh3_64(&(i as u64).to_le_bytes());
+                let text = if x.is_multiple_of(3) {
+                    format!("dup {}", x % 50)
+                } else {
+                    format!("unique {i}")
+                };
+                serde_json::json!({"id": format!("doc{i}"), "text": text}).to_string()
+            })
             .collect()
+    }
+
+    #[test]
+    fn budget_ten_times_smaller_gives_identical_verdicts_and_report() {
+        let docs = corpus(2000);
+        let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+        let s: ExactDedup = toml::from_str("").unwrap();
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        // In memory: 2000 entries × 48 bytes ≈ 96 KB (+ ids); budget 8 KB.
+        let mem = run_in(&s, &refs, 100, None, a.path());
+        let disk = run_in(&s, &refs, 100, Some(8 << 10), b.path());
+        assert_eq!(mem, disk);
+        assert!(mem.iter().filter(|v| v.is_some()).count() > 500);
+        let ra = std::fs::read_to_string(a.path().join("report/clusters.jsonl")).unwrap();
+        let rb = std::fs::read_to_string(b.path().join("report/clusters.jsonl")).unwrap();
+        assert_eq!(ra, rb);
+        assert_eq!(ra.lines().count(), 50);
+        let row: serde_json::Value = serde_json::from_str(ra.lines().next().unwrap()).unwrap();
+        assert_eq!(row["kept"], row["members"][0]);
+        assert!(
+            std::fs::read_dir(b.path().join("work"))
+                .unwrap()
+                .next()
+                .is_none(),
+            "scratch removed"
+        );
+    }
+
+    #[test]
+    fn against_a_saved_index_equals_deduping_both_restricted_to_the_new_part() {
+        let docs = corpus(600);
+        let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let plain: ExactDedup = toml::from_str("").unwrap();
+        let together = run_in(&plain, &refs, 64, None, dir.path());
+        let save: ExactDedup = toml::from_str("save_index = \"a.idx\"").unwrap();
+        run_in(&save, &refs[..350], 64, None, dir.path());
+        let against: ExactDedup = toml::from_str("against = [\"a.idx\"]").unwrap();
+        let got = run_in(&against, &refs[350..], 64, Some(2 << 10), dir.path());
+        let kept = |v: &[Option<String>]| v.iter().map(Option::is_none).collect::<Vec<_>>();
+        assert_eq!(kept(&got), kept(&together[350..]));
+        assert!(
+            got.iter()
+                .any(|v| v.as_deref() == Some("duplicate_in_index"))
+        );
+        let other: ExactDedup = toml::from_str("against = [\"a.idx\"]\nlowercase = false").unwrap();
+        let e = other
+            .build(&BuildCx {
+                seed: 0,
+                base_dir: dir.path().to_path_buf(),
+            })
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string()
+                .contains("lowercase = true in the index, false here"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -146,8 +529,16 @@ mod tests {
 
     #[test]
     fn raw_mode_and_field_mode() {
-        let s: ExactDedup = toml::from_str("lowercase = false\ncollapse_whitespace = false").unwrap();
-        let got = run(&s, &[r#"{"text":"a b"}"#, r#"{"text":"a  b"}"#, r#"{"text":"a b"}"#]);
+        let s: ExactDedup =
+            toml::from_str("lowercase = false\ncollapse_whitespace = false").unwrap();
+        let got = run(
+            &s,
+            &[
+                r#"{"text":"a b"}"#,
+                r#"{"text":"a  b"}"#,
+                r#"{"text":"a b"}"#,
+            ],
+        );
         assert_eq!(got, [None, None, Some("duplicate".into())]);
         let s: ExactDedup = toml::from_str("field = \"url\"").unwrap();
         let got = run(

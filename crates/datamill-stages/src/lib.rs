@@ -20,6 +20,7 @@ use std::path::PathBuf;
 include!(concat!(env!("OUT_DIR"), "/stage_docs.rs"));
 
 mod datatrove_filter;
+pub mod dedup;
 
 /// A built stage, ready to run.
 pub enum Step {
@@ -119,11 +120,18 @@ registry! {
     "metadata" => metadata::Metadata, false;
     "sample" => sample::Sample, false;
     "exact_dedup" => exact_dedup::ExactDedup, true;
+    "line_dedup" => line_dedup::LineDedup, true;
+    "bloom_dedup" => bloom_dedup::BloomDedup, true;
     "gopher_quality" => gopher_quality::GopherQualityFilter, false;
     "gopher_repetition" => gopher_repetition::GopherRepetitionFilter, false;
     "c4_quality" => c4_quality::C4QualityFilter, false;
     "c4_badwords" => c4_badwords::C4BadWordsFilter, false;
     "fineweb_quality" => fineweb_quality::FineWebQualityFilter, false;
+    "language" => language::Language, false;
+    "pii" => pii::Pii, false;
+    "normalize" => normalize::Normalize, false;
+    "url_filter" => url_filter::UrlFilter, false;
+    "fasttext_classifier" => fasttext_classifier::FasttextClassifier, false;
 }
 
 /// Looks a stage type up by name.

@@ -1,0 +1,785 @@
+//! Removes paragraphs already seen (or drops documents made mostly of them), dolma/bff style,
+//! with a Bloom filter in one streaming pass.
+//!
+//! A global stage whose decider walks the documents in input order with one Bloom filter
+//! (so the result is the same whatever the worker count). A document is split into
+//! paragraphs on `paragraph_separator` (default `"\n"`, as dolma); each paragraph is
+//! normalized (`normalize`: `"none"` by default, as dolma; or `"whitespace"`, `"ccnet"`, see
+//! `line_dedup`) and blank paragraphs, or paragraphs of fewer than `min_words` words, are
+//! ignored (neither checked nor added). What goes into the filter (`by`):
+//!
+//! - `by = "paragraph"` (dolma's paragraph dedup): the xxh3-64 hash of the paragraph;
+//! - `by = "ngram"` (bff): the word n-grams of the paragraph, words being Unicode word
+//!   segments (UAX #29, as bff's `unicode_words`): windows of `ngram_length` words (default
+//!   13) every `stride` words (default 1); a paragraph of fewer than `ngram_length` but at least
+//!   `min_ngram_length` words (default 5) is one n-gram; shorter paragraphs are ignored.
+//!
+//! Each paragraph is checked against the filter, then added to it (unless `read_only`, for
+//! decontamination against saved filters). With `remove = "paragraph"` (default) a paragraph
+//! whose fraction of n-grams already in the filter is at least `overlap_threshold` (default
+//! 0.8, bff's `filtering_threshold`; for `by = "paragraph"` a paragraph is one unit, so it is
+//! removed when seen before) is removed from its document; the count goes to the stage
+//! counter `paragraphs_removed` and to metadata field `count_field` (default
+//! `dedup_paragraphs_removed`, `""` for none), and a document left blank is dropped with
+//! reason `empty_after_dedup`. With `remove = "document"` (bff's document mode) a document is
+//! dropped with reason `duplicate` when the fraction of its n-grams (or paragraphs) already
+//! in the filter is at least `overlap_threshold`.
+//!
+//! Filter size: `size_in_bytes` (dolma's name), else the optimal size for `expected_items`
+//! (default 10,000,000; aliases `estimated_doc_count`, `expected_ngram_count`) at
+//! `false_positive_rate` (default 0.001; alias `desired_false_positive_rate`): m = ⌈−n·ln p /
+//! ln²2⌉ bits and k = round(m/n · ln 2) hashes (about 18 MB for the defaults). The filter is
+//! `fastbloom` 0.17 fed the xxh3-64 hashes. Being probabilistic, a new paragraph is wrongly
+//! taken for a duplicate with about that probability; nothing already seen is ever missed.
+//! The filter is all the decider's memory: it must fit the memory budget (`memory`, else the
+//! run's `--memory`), or the stage fails with a message saying so.
+//!
+//! Incremental: `save_index = "path"` saves the filter after the run; `against = [...]` loads
+//! saved filters. One with the same size and hash count is merged into this run's filter
+//! (so B against A's filter decides exactly as A followed by B would, and the filter saved
+//! by B then covers A and B); others are only checked. Saved with the same `by`,
+//! `normalize`, n-gram and paragraph settings, or refused.
+//!
+//! Report: `OUT/dedup/bloom_dedup/clusters.jsonl` — a Bloom filter does not know which
+//! earlier document a paragraph came from, so the report has one row per document that lost
+//! paragraphs or was dropped, in input order: `id`, `dropped`, `duplicate_fraction`, and
+//! `removed` (indexes of the removed paragraphs among the document's counted paragraphs).
+//!
+//! Parameters: `by` (`"paragraph"`), `remove` (`"paragraph"`), `paragraph_separator`
+//! (`"\n"`), `normalize` (`"none"`), `min_words` (0), `ngram_length` (13),
+//! `min_ngram_length` (5), `stride` (1), `overlap_threshold` (0.8), `expected_items`
+//! (10000000), `false_positive_rate` (0.001), `size_in_bytes`, `read_only` (false),
+//! `count_field`, `save_index`, `against` (`[]`), `memory`.
+//!
+//! ```toml
+//! [[stage]]
+//! type = "bloom_dedup"
+//! expected_items = 1000000
+//!
+//! [[stage]]
+//! type = "bloom_dedup"
+//! by = "ngram"
+//! remove = "document"
+//! overlap_threshold = 0.5
+//! size_in_bytes = "64MB"
+//! save_index = "indexes/ngrams.idx"
+//! ```
+
+use crate::dedup::index::{IndexReader, IndexWriter};
+use crate::dedup::text::Normalize;
+use crate::dedup::{Bytes, ReportWriter, pack, resolve};
+use crate::{BuildCx, StageSpec, Step};
+use datamill_core::{
+    DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
+};
+use fastbloom::BloomFilter;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use unicode_segmentation::UnicodeSegmentation;
+
+/// What is hashed into the filter.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum By {
+    /// Whole paragraphs.
+    Paragraph,
+    /// Word n-grams of each paragraph.
+    Ngram,
+}
+
+/// What a duplicate removes.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Remove {
+    /// The duplicate paragraph.
+    Paragraph,
+    /// The whole document, when duplicate enough.
+    Document,
+}
+
+fn by() -> By {
+    By::Paragraph
+}
+fn remove() -> Remove {
+    Remove::Paragraph
+}
+fn newline() -> String {
+    "\n".into()
+}
+fn none() -> Normalize {
+    Normalize::None
+}
+fn thirteen() -> usize {
+    13
+}
+fn five() -> usize {
+    5
+}
+fn one() -> usize {
+    1
+}
+fn threshold() -> f64 {
+    0.8
+}
+fn items() -> u64 {
+    10_000_000
+}
+fn fpr() -> f64 {
+    0.001
+}
+fn field() -> String {
+    "dedup_paragraphs_removed".into()
+}
+
+/// The `bloom_dedup` stage's configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BloomDedup {
+    /// `"paragraph"` or `"ngram"`.
+    #[serde(default = "by")]
+    pub by: By,
+    /// `"paragraph"` or `"document"`.
+    #[serde(default = "remove")]
+    pub remove: Remove,
+    /// Splits paragraphs.
+    #[serde(default = "newline")]
+    pub paragraph_separator: String,
+    /// Normalization before hashing.
+    #[serde(default = "none")]
+    pub normalize: Normalize,
+    /// Paragraphs with fewer words are ignored.
+    #[serde(default)]
+    pub min_words: usize,
+    /// Words per n-gram.
+    #[serde(default = "thirteen")]
+    pub ngram_length: usize,
+    /// Shortest paragraph (in words) still counted, as one n-gram.
+    #[serde(default = "five")]
+    pub min_ngram_length: usize,
+    /// Words between n-gram starts.
+    #[serde(default = "one")]
+    pub stride: usize,
+    /// Fraction of n-grams seen before that makes a duplicate.
+    #[serde(default = "threshold")]
+    pub overlap_threshold: f64,
+    /// Items the filter is sized for.
+    #[serde(
+        default = "items",
+        alias = "estimated_doc_count",
+        alias = "expected_ngram_count"
+    )]
+    pub expected_items: u64,
+    /// Target false-positive rate at `expected_items`.
+    #[serde(default = "fpr", alias = "desired_false_positive_rate")]
+    pub false_positive_rate: f64,
+    /// Explicit filter size.
+    pub size_in_bytes: Option<Bytes>,
+    /// Check only; never add to the filter.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Metadata field receiving the number of paragraphs removed (`""`: none).
+    #[serde(default = "field")]
+    pub count_field: String,
+    /// Where to save the filter.
+    pub save_index: Option<String>,
+    /// Saved filters to load.
+    #[serde(default)]
+    pub against: Vec<String>,
+    /// Memory budget (overrides `--memory`).
+    pub memory: Option<Bytes>,
+}
+
+const KIND: &str = "bloom_dedup";
+/// The bit layout of the saved words: fastbloom 0.17's (multiply-shift index, double hashing).
+const LAYOUT: &str = "fastbloom-0.17";
+
+impl BloomDedup {
+    /// The settings that give a hash its meaning (compared with saved filters).
+    fn params(&self) -> serde_json::Value {
+        let mut p = serde_json::json!({
+            "by": match self.by { By::Paragraph => "paragraph", By::Ngram => "ngram" },
+            "paragraph_separator": self.paragraph_separator,
+            "normalize": self.normalize.name(),
+            "min_words": self.min_words,
+            "hash": "xxh3_64",
+        });
+        if self.by == By::Ngram {
+            p["ngram_length"] = self.ngram_length.into();
+            p["min_ngram_length"] = self.min_ngram_length.into();
+            p["stride"] = self.stride.into();
+        }
+        p
+    }
+
+    /// Filter geometry: (bits, hashes).
+    fn geometry(&self) -> (u64, u32) {
+        let n = self.expected_items.max(1) as f64;
+        let ln2 = std::f64::consts::LN_2;
+        let bits = match self.size_in_bytes {
+            Some(b) => b.0 * 8,
+            None => (-n * self.false_positive_rate.ln() / (ln2 * ln2)).ceil() as u64,
+        };
+        let bits = bits.max(64).div_ceil(64) * 64;
+        let k = ((bits as f64 / n) * ln2).round().clamp(1.0, 64.0) as u32;
+        (bits, k)
+    }
+
+    /// The counted paragraphs of `text`: (piece index, hashes).
+    fn units(&self, text: &str) -> Vec<(usize, Vec<u64>)> {
+        let mut out = Vec::new();
+        for (i, p) in text.split(self.paragraph_separator.as_str()).enumerate() {
+            let n = self.normalize.apply(p);
+            if n.trim().is_empty() {
+                continue;
+            }
+            if self.min_words > 0 && n.split_whitespace().count() < self.min_words {
+                continue;
+            }
+            let hashes = match self.by {
+                By::Paragraph => vec![xxhash_rust::xxh3::xxh3_64(n.as_bytes())],
+                By::Ngram => {
+                    let words: Vec<&str> = n.unicode_words().collect();
+                    if words.len() < self.min_ngram_length.max(1) {
+                        continue;
+                    }
+                    let gram = |w: &[&str]| xxhash_rust::xxh3::xxh3_64(w.join(" ").as_bytes());
+                    if words.len() < self.ngram_length {
+                        vec![gram(&words)]
+                    } else {
+                        (0..=words.len() - self.ngram_length)
+                            .step_by(self.stride)
+                            .map(|s| gram(&words[s..s + self.ngram_length]))
+                            .collect()
+                    }
+                }
+            };
+            out.push((i, hashes));
+        }
+        out
+    }
+}
+
+fn load_filter(p: &std::path::Path, cfg: &BloomDedup) -> Result<(BloomFilter, u64), StageError> {
+    let mut r = IndexReader::open(p, KIND)?;
+    let mut have = r.header().params.clone();
+    let bits = have["num_bits"].as_u64().unwrap_or(0);
+    let k = have["num_hashes"].as_u64().unwrap_or(0) as u32;
+    let layout = have["layout"].as_str().unwrap_or("").to_string();
+    if layout != LAYOUT || bits == 0 || k == 0 || bits != r.records() * 64 {
+        return Err(StageError::config(
+            "against",
+            format!(
+                "{}: filter layout `{layout}` ({bits} bits, {k} hashes) is not {LAYOUT}",
+                p.display()
+            ),
+        ));
+    }
+    if let Some(o) = have.as_object_mut() {
+        for g in ["num_bits", "num_hashes", "layout"] {
+            o.remove(g);
+        }
+    }
+    let want = cfg.params();
+    if have != want {
+        let mut diff = Vec::new();
+        for (key, w) in want.as_object().into_iter().flatten() {
+            let h = have.get(key).unwrap_or(&serde_json::Value::Null);
+            if h != w {
+                diff.push(format!("{key} = {h} in the index, {w} here"));
+            }
+        }
+        return Err(StageError::config(
+            "against",
+            format!(
+                "{} was saved with other settings ({})",
+                p.display(),
+                diff.join(", ")
+            ),
+        ));
+    }
+    let mut words = Vec::with_capacity(r.records() as usize);
+    let mut b = [0u8; 8];
+    while r.next_into(&mut b)? {
+        words.push(u64::from_le_bytes(b));
+    }
+    Ok((BloomFilter::from_vec(words).hashes(k), bits))
+}
+
+/// The built stage.
+struct Built {
+    cfg: BloomDedup,
+    save_index: Option<PathBuf>,
+    against: Vec<PathBuf>,
+}
+
+impl StageSpec for BloomDedup {
+    fn build(&self, cx: &BuildCx) -> Result<Step, StageError> {
+        if !(self.overlap_threshold > 0.0 && self.overlap_threshold <= 1.0) {
+            return Err(StageError::config("overlap_threshold", "must be in (0, 1]"));
+        }
+        if !(self.false_positive_rate > 0.0 && self.false_positive_rate < 1.0) {
+            return Err(StageError::config(
+                "false_positive_rate",
+                "must be in (0, 1)",
+            ));
+        }
+        if self.paragraph_separator.is_empty() {
+            return Err(StageError::config(
+                "paragraph_separator",
+                "must not be empty",
+            ));
+        }
+        if self.ngram_length == 0 || self.stride == 0 {
+            return Err(StageError::config(
+                if self.stride == 0 {
+                    "stride"
+                } else {
+                    "ngram_length"
+                },
+                "must be at least 1",
+            ));
+        }
+        if self.min_ngram_length > self.ngram_length {
+            return Err(StageError::config(
+                "min_ngram_length",
+                "must not exceed ngram_length",
+            ));
+        }
+        if self.size_in_bytes.is_some_and(|b| b.0 == 0) {
+            return Err(StageError::config("size_in_bytes", "must be positive"));
+        }
+        let against: Vec<PathBuf> = self
+            .against
+            .iter()
+            .map(|p| resolve(&cx.base_dir, p))
+            .collect();
+        for p in &against {
+            // Header and settings only; the words are read when deciding.
+            let r = IndexReader::open(p, KIND)
+                .map_err(|e| StageError::config("against", e.to_string()))?;
+            drop(r);
+        }
+        if self.read_only && against.is_empty() {
+            return Err(StageError::config(
+                "read_only",
+                "needs saved filters in `against`",
+            ));
+        }
+        Ok(Step::Global(Box::new(Built {
+            cfg: self.clone(),
+            save_index: self.save_index.as_deref().map(|p| resolve(&cx.base_dir, p)),
+            against,
+        })))
+    }
+}
+
+impl GlobalStage for Built {
+    /// The summary: id length (u32) and id, paragraph count (u32), then per paragraph its
+    /// piece index (u32), hash count (u32) and hashes (u64).
+    fn summarize(&self, doc: &Doc, out: &mut Vec<u8>) -> Result<(), StageError> {
+        let id = doc.id().as_bytes();
+        out.extend_from_slice(&(id.len() as u32).to_le_bytes());
+        out.extend_from_slice(id);
+        let units = self.cfg.units(doc.text());
+        out.extend_from_slice(&(units.len() as u32).to_le_bytes());
+        for (i, hs) in units {
+            out.extend_from_slice(&(i as u32).to_le_bytes());
+            out.extend_from_slice(&(hs.len() as u32).to_le_bytes());
+            for h in hs {
+                out.extend_from_slice(&h.to_le_bytes());
+            }
+        }
+        Ok(())
+    }
+
+    fn decider(&self, cx: &DecideCx) -> Result<Box<dyn Decider + '_>, StageError> {
+        let (bits, k) = self.cfg.geometry();
+        let budget = self.cfg.memory.map(|b| b.0).or(cx.memory_budget);
+        if let Some(b) = budget
+            && bits / 8 > b
+        {
+            return Err(StageError::config(
+                if self.cfg.size_in_bytes.is_some() {
+                    "size_in_bytes"
+                } else {
+                    "expected_items"
+                },
+                format!(
+                    "the Bloom filter needs {} bytes, more than the memory budget of {b} bytes \
+                     (a filter cannot spill: give this stage its own `memory`, or a smaller filter)",
+                    bits / 8
+                ),
+            ));
+        }
+        let mut filter = BloomFilter::with_num_bits(bits as usize).hashes(k);
+        let mut extra = Vec::new();
+        for p in &self.against {
+            let (f, fbits) = load_filter(p, &self.cfg)?;
+            if fbits == bits && f.num_hashes() == k && !self.cfg.read_only {
+                filter.union(&f);
+            } else {
+                extra.push(f);
+            }
+        }
+        Ok(Box::new(Decide {
+            st: self,
+            filter,
+            extra,
+            removals: HashMap::default(),
+            report: ReportWriter::create(&cx.report_dir, "clusters.jsonl")?,
+        }))
+    }
+}
+
+struct Decide<'a> {
+    st: &'a Built,
+    filter: BloomFilter,
+    extra: Vec<BloomFilter>,
+    removals: HashMap<u64, Vec<u32>, foldhash::fast::FixedState>,
+    report: ReportWriter,
+}
+
+fn corrupt() -> StageError {
+    StageError::Other("bloom_dedup: corrupt summary".into())
+}
+
+fn take<'s>(b: &mut &'s [u8], n: usize) -> Result<&'s [u8], StageError> {
+    if b.len() < n {
+        return Err(corrupt());
+    }
+    let (h, t) = b.split_at(n);
+    *b = t;
+    Ok(h)
+}
+
+fn u32_of(b: &mut &[u8]) -> Result<u32, StageError> {
+    Ok(u32::from_le_bytes(take(b, 4)?.try_into().expect("4 bytes")))
+}
+
+impl Decider for Decide<'_> {
+    fn observe(&mut self, at: DocRef, summary: &[u8], v: &mut Verdicts) -> Result<(), StageError> {
+        let cfg = &self.st.cfg;
+        let mut b = summary;
+        let id_len = u32_of(&mut b)? as usize;
+        let id = String::from_utf8_lossy(take(&mut b, id_len)?).into_owned();
+        let n = u32_of(&mut b)?;
+        let (mut seen_total, mut total) = (0usize, 0usize);
+        let mut removed = Vec::new();
+        let mut hashes = Vec::new();
+        for ord in 0..n {
+            let _piece = u32_of(&mut b)?;
+            let m = u32_of(&mut b)? as usize;
+            hashes.clear();
+            for c in take(&mut b, m * 8)?.chunks_exact(8) {
+                hashes.push(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+            }
+            let seen = hashes
+                .iter()
+                .filter(|&&h| {
+                    self.filter.contains_hash(h) || self.extra.iter().any(|f| f.contains_hash(h))
+                })
+                .count();
+            if !cfg.read_only {
+                for &h in &hashes {
+                    self.filter.insert_hash(h);
+                }
+            }
+            seen_total += seen;
+            total += m;
+            if cfg.remove == Remove::Paragraph
+                && m > 0
+                && seen as f64 >= cfg.overlap_threshold * m as f64
+            {
+                removed.push(ord);
+            }
+        }
+        if !b.is_empty() {
+            return Err(corrupt());
+        }
+        let fraction = if total == 0 {
+            0.0
+        } else {
+            seen_total as f64 / total as f64
+        };
+        let dropped =
+            cfg.remove == Remove::Document && total > 0 && fraction >= cfg.overlap_threshold;
+        if dropped {
+            v.drop(at, "duplicate");
+        }
+        if dropped || !removed.is_empty() {
+            self.report.write(&serde_json::json!({
+                "id": id,
+                "dropped": dropped,
+                "duplicate_fraction": (fraction * 1e6).round() / 1e6,
+                "removed": removed,
+            }))?;
+        }
+        if !removed.is_empty() {
+            self.removals.insert(pack(at), removed);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _: &mut Verdicts) -> Result<Option<Box<dyn Stage>>, StageError> {
+        let report = std::mem::replace(
+            &mut self.report,
+            ReportWriter::create(std::path::Path::new(""), "")?,
+        );
+        report.finish()?;
+        if let Some(p) = &self.st.save_index {
+            let mut params = self.st.cfg.params();
+            params["num_bits"] = (self.filter.num_bits() as u64).into();
+            params["num_hashes"] = self.filter.num_hashes().into();
+            params["layout"] = LAYOUT.into();
+            let mut w = IndexWriter::create(p, KIND, 8, params)?;
+            for word in self.filter.as_slice() {
+                w.write(&word.to_le_bytes())?;
+            }
+            w.finish()?;
+        }
+        if self.st.cfg.remove == Remove::Document {
+            return Ok(None);
+        }
+        Ok(Some(Box::new(Apply {
+            cfg: self.st.cfg.clone(),
+            removals: std::mem::take(&mut self.removals),
+        })))
+    }
+}
+
+/// The transform: removes the duplicate paragraphs found by the decider.
+struct Apply {
+    cfg: BloomDedup,
+    removals: HashMap<u64, Vec<u32>, foldhash::fast::FixedState>,
+}
+
+impl Stage for Apply {
+    fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError> {
+        let Some(at) = cx.doc_ref() else {
+            return Err(StageError::Other(
+                "bloom_dedup needs the document's position (run it through the executor)".into(),
+            ));
+        };
+        let mut n = 0u64;
+        if let Some(ords) = self.removals.get(&pack(at)) {
+            let units = self.cfg.units(doc.text());
+            let drop_pieces: Vec<usize> = ords
+                .iter()
+                .filter_map(|&o| units.get(o as usize).map(|u| u.0))
+                .collect();
+            n = drop_pieces.len() as u64;
+            let sep = self.cfg.paragraph_separator.as_str();
+            let kept: Vec<&str> = doc
+                .text()
+                .split(sep)
+                .enumerate()
+                .filter(|(i, _)| drop_pieces.binary_search(i).is_err())
+                .map(|(_, p)| p)
+                .collect();
+            let new = kept.join(sep);
+            cx.count("paragraphs_removed", n);
+            if new.trim().is_empty() {
+                return Ok(Verdict::drop("empty_after_dedup"));
+            }
+            doc.set_text(new);
+        }
+        if !self.cfg.count_field.is_empty() {
+            doc.set(&self.cfg.count_field, &n);
+        }
+        Ok(Verdict::Keep)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_with(src: &str, docs: &[&str], dir: &std::path::Path) -> Vec<Option<String>> {
+        let cfg: BloomDedup = toml::from_str(src).unwrap();
+        let Step::Global(g) = cfg
+            .build(&BuildCx {
+                seed: 0,
+                base_dir: dir.to_path_buf(),
+            })
+            .unwrap()
+        else {
+            panic!("global")
+        };
+        let mut v = Verdicts::new(&[docs.len() as u32]);
+        let cx = DecideCx {
+            report_dir: dir.join("report"),
+            ..Default::default()
+        };
+        let mut d = g.decider(&cx).unwrap();
+        let mut parsed = Vec::new();
+        for (i, t) in docs.iter().enumerate() {
+            let doc = Doc::new(format!("d{i}"), *t);
+            let mut s = Vec::new();
+            g.summarize(&doc, &mut s).unwrap();
+            d.observe(
+                DocRef {
+                    unit: 0,
+                    index: i as u32,
+                },
+                &s,
+                &mut v,
+            )
+            .unwrap();
+            parsed.push(doc);
+        }
+        let t = d.finish(&mut v).unwrap();
+        parsed
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut doc)| {
+                let at = DocRef {
+                    unit: 0,
+                    index: i as u32,
+                };
+                if v.get(at).is_some() {
+                    return None;
+                }
+                let Some(t) = &t else {
+                    return Some(doc.text().to_string());
+                };
+                let mut cx = StageCx::default();
+                cx.set_doc_ref(Some(at));
+                match t.process(&mut doc, &mut cx).unwrap() {
+                    Verdict::Keep => Some(doc.text().to_string()),
+                    Verdict::Drop(_) => None,
+                }
+            })
+            .collect()
+    }
+
+    fn s(x: &str) -> Option<String> {
+        Some(x.to_string())
+    }
+
+    #[test]
+    fn paragraph_mode_removes_repeats_in_input_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let got = run_with(
+            "expected_items = 1000",
+            &["a\nshared\nb", "shared\nc\n\na", "shared", "c\nd"],
+            dir.path(),
+        );
+        assert_eq!(got, [s("a\nshared\nb"), s("c\n"), None, s("d")]);
+        let report = std::fs::read_to_string(dir.path().join("report/clusters.jsonl")).unwrap();
+        let first = r#"{"id":"d1","dropped":false,"duplicate_fraction":0.666667,"removed":[0,2]}"#;
+        assert_eq!(report.lines().collect::<Vec<_>>()[0], first);
+        assert_eq!(report.lines().count(), 3);
+    }
+
+    #[test]
+    fn ngram_document_mode_like_bff() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "the quick brown fox jumps over the lazy dog near the river bank today";
+        // base: 14 words, two 13-grams.
+        let docs = [
+            base.to_string(),
+            format!("{base} more"), // 3 n-grams, 2 seen: 0.67
+            "completely different words that share nothing with the others at all here".into(),
+            format!("Intro words here.\n{base}"), // short paragraph ignored; 2 of 2 seen
+        ];
+        let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+        let kept = |src: &str| {
+            run_with(src, &refs, dir.path())
+                .iter()
+                .map(Option::is_some)
+                .collect::<Vec<_>>()
+        };
+        let doc_mode = "by = \"ngram\"\nremove = \"document\"\nexpected_items = 1000";
+        assert_eq!(kept(doc_mode), [true, true, true, false]);
+        assert_eq!(
+            kept(&format!("{doc_mode}\noverlap_threshold = 0.6")),
+            [true, false, true, false]
+        );
+        // Paragraph mode: only the repeated paragraph of the last document goes.
+        let got = run_with("by = \"ngram\"\nexpected_items = 1000", &refs, dir.path());
+        assert_eq!(got[1].as_deref(), Some(docs[1].as_str()));
+        assert_eq!(got[3].as_deref(), Some("Intro words here."));
+    }
+
+    #[test]
+    fn against_a_saved_filter_equals_one_pass_over_both() {
+        let docs: Vec<String> = (0..400)
+            .map(|i| {
+                let x = xxhash_rust::xxh3::xxh3_64(&(i as u64).to_le_bytes());
+                format!("para {}\nunique {i}\npara {}", x % 97, (x >> 8) % 300)
+            })
+            .collect();
+        let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let together = run_with("expected_items = 5000", &refs, dir.path());
+        run_with(
+            "expected_items = 5000\nsave_index = \"f.idx\"",
+            &refs[..250],
+            dir.path(),
+        );
+        let got = run_with(
+            "expected_items = 5000\nagainst = [\"f.idx\"]",
+            &refs[250..],
+            dir.path(),
+        );
+        assert_eq!(got, together[250..]);
+        assert!(
+            got.iter()
+                .any(|d| d.as_deref().is_some_and(|t| t.lines().count() < 3))
+        );
+        // Decontamination: read-only against the filter of the first part.
+        let ro = run_with(
+            "expected_items = 5000\nagainst = [\"f.idx\"]\nread_only = true",
+            &refs[250..],
+            dir.path(),
+        );
+        assert!(ro.iter().zip(&got).any(|(a, b)| a != b));
+        let e = toml::from_str::<BloomDedup>(
+            "against = [\"f.idx\"]\nnormalize = \"ccnet\"\nexpected_items = 5000",
+        )
+        .unwrap()
+        .build(&BuildCx {
+            seed: 0,
+            base_dir: dir.path().to_path_buf(),
+        })
+        .ok()
+        .unwrap();
+        let Step::Global(g) = e else { panic!() };
+        let err = g.decider(&DecideCx::default()).err().unwrap();
+        assert!(
+            err.to_string()
+                .contains("normalize = \"none\" in the index"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn filter_layout_is_pinned() {
+        // Saved filters store fastbloom's bit positions: fail loudly if a fastbloom upgrade
+        // changes them (then bump LAYOUT and refuse old files).
+        let mut f = BloomFilter::with_num_bits(4096).hashes(7);
+        for i in 0..100u64 {
+            f.insert_hash(xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes()));
+        }
+        let bytes: Vec<u8> = f.as_slice().iter().flat_map(|w| w.to_le_bytes()).collect();
+        assert_eq!(
+            xxhash_rust::xxh3::xxh3_64(&bytes),
+            5_314_219_955_026_338_328
+        );
+    }
+
+    #[test]
+    fn geometry_and_budget() {
+        let c: BloomDedup = toml::from_str("").unwrap();
+        let (bits, k) = c.geometry();
+        assert_eq!(k, 10);
+        assert!((143_775_000..143_776_000).contains(&bits), "{bits}");
+        let c: BloomDedup = toml::from_str("size_in_bytes = \"1MB\"\nmemory = \"100KB\"").unwrap();
+        let Step::Global(g) = c.build(&BuildCx::default()).unwrap() else {
+            panic!()
+        };
+        let e = g.decider(&DecideCx::default()).err().unwrap();
+        assert!(e.to_string().contains("more than the memory budget"), "{e}");
+    }
+}

@@ -1,0 +1,150 @@
+//! Shared machinery of the dedup stages: external sorting under a memory budget
+//! ([`spill`]), the versioned on-disk format of saved dedup indexes ([`index`]), and the text
+//! units and normalizations that line and paragraph dedup hash ([`text`]).
+
+pub mod index;
+pub mod spill;
+pub mod text;
+
+use datamill_core::{DocRef, StageError};
+use std::path::{Path, PathBuf};
+
+/// Packs a [`DocRef`] into a `u64` whose integer order is input order.
+pub fn pack(at: DocRef) -> u64 {
+    (u64::from(at.unit) << 32) | u64::from(at.index)
+}
+
+/// The inverse of [`pack`].
+pub fn unpack(p: u64) -> DocRef {
+    DocRef {
+        unit: (p >> 32) as u32,
+        index: p as u32,
+    }
+}
+
+/// An I/O error as a [`StageError`], naming the path.
+pub fn io_err(path: &Path, e: std::io::Error) -> StageError {
+    StageError::Io {
+        context: path.display().to_string(),
+        source: e,
+    }
+}
+
+/// A size in bytes, written as an integer or a string such as `"256MB"`, `"64 MiB"`, `"1G"`
+/// (decimal units are powers of 1000; `KiB`, `MiB`, `GiB` and bare `K`, `M`, `G` powers of
+/// 1024), as `--memory` reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bytes(pub u64);
+
+impl Bytes {
+    /// Parses a size.
+    pub fn parse(s: &str) -> Result<Bytes, String> {
+        let t = s.trim();
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let num: f64 = num.parse().map_err(|_| {
+            format!("`{s}` is not a size (examples: 1000, \"64KB\", \"256MB\", \"1GiB\")")
+        })?;
+        let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kb" => 1_000,
+            "mb" => 1_000_000,
+            "gb" => 1_000_000_000,
+            "tb" => 1_000_000_000_000,
+            "k" | "kib" => 1 << 10,
+            "m" | "mib" => 1 << 20,
+            "g" | "gib" => 1 << 30,
+            "t" | "tib" => 1 << 40,
+            u => return Err(format!("unknown size unit `{u}` in `{s}`")),
+        };
+        Ok(Bytes((num * mult as f64) as u64))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u64),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::N(n) => Ok(Bytes(n)),
+            Raw::S(s) => Bytes::parse(&s).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Resolves a path parameter against the pipeline's folder.
+pub fn resolve(base: &Path, p: &str) -> PathBuf {
+    let p = Path::new(p);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// Writes `lines` (JSON values, one per line) to `dir/name` atomically; does nothing when
+/// `dir` is empty (a decider run outside the executor, as in unit tests).
+pub fn write_report(
+    dir: &Path,
+    name: &str,
+    lines: impl IntoIterator<Item = serde_json::Value>,
+) -> Result<(), StageError> {
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    let mut w = ReportWriter::create(dir, name)?;
+    for l in lines {
+        w.write(&l)?;
+    }
+    w.finish()
+}
+
+/// A JSONL report file written line by line, renamed into place by [`ReportWriter::finish`].
+/// A writer created with an empty folder writes nothing.
+pub struct ReportWriter {
+    out: Option<(std::io::BufWriter<std::fs::File>, PathBuf, PathBuf)>,
+}
+
+impl ReportWriter {
+    /// Starts `dir/name` (written to a temporary name first).
+    pub fn create(dir: &Path, name: &str) -> Result<ReportWriter, StageError> {
+        if dir.as_os_str().is_empty() {
+            return Ok(ReportWriter { out: None });
+        }
+        std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        let path = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let f = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
+        Ok(ReportWriter {
+            out: Some((std::io::BufWriter::new(f), tmp, path)),
+        })
+    }
+
+    /// Appends one JSON line.
+    pub fn write(&mut self, v: &serde_json::Value) -> Result<(), StageError> {
+        use std::io::Write;
+        if let Some((w, tmp, _)) = &mut self.out {
+            serde_json::to_writer(&mut *w, v)
+                .map_err(std::io::Error::from)
+                .and_then(|_| w.write_all(b"\n"))
+                .map_err(|e| io_err(tmp, e))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and renames the file into place.
+    pub fn finish(self) -> Result<(), StageError> {
+        if let Some((w, tmp, path)) = self.out {
+            let f = w.into_inner().map_err(|e| io_err(&tmp, e.into_error()))?;
+            drop(f);
+            std::fs::rename(&tmp, &path).map_err(|e| io_err(&path, e))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,484 @@
+//! Scores documents (or paragraphs) with any fastText supervised model and keeps or removes them by label score, as datatrove's `FastTextClassifierFilter`.
+//!
+//! The model is a local fastText `.bin`/`.ftz` file (a quality classifier, a topic classifier,
+//! ...), read by datamill's pure-Rust fastText with the `fasttext` Python package's exact
+//! probabilities. As datatrove 0.10.1 (`filters/fasttext_filter.py`):
+//!
+//! * the text is cut into units by `filter_mode`: `"DOCUMENT"` (default: one unit) or
+//!   `"PARAGRAPH"` (Python's `str.splitlines()` lines, each empty or blank line glued to the
+//!   line before it, lines re-joined with `\n`); `"SENTENCE"` needs datatrove's spaCy sentence
+//!   splitter and is refused;
+//! * each unit is stripped, its `\n` replaced by `newline_replacement` (default `""`, as
+//!   datatrove: lines are glued together), and every label is scored (`k = -1`);
+//! * a unit is kept when, with `keep_labels` (a list of `[label, min_score]`), *any* listed label
+//!   scores `>= min_score`; with `remove_labels`, when *no* listed label scores `>= min_score`;
+//!   with neither, always. Only one of the two may be given;
+//! * the text becomes the kept units joined (in `"DOCUMENT"` mode: unchanged or nothing), and
+//!   the document is dropped (reason `fasttext_classifier`; datatrove gives none) when that is
+//!   empty or blank. A dropped document keeps its original text here (datatrove empties it);
+//! * with `save_labels_in_metadata` (default `true`), every label's score, averaged over the
+//!   units as `numpy.mean` does (pairwise float64 sum), is written to metadata under the full
+//!   label name (`__label__hq`), kept and dropped documents alike.
+//!
+//! Counters: `kept_span`, `removed_span` (datatrove's stats).
+//!
+//! Parameters: `model` (required; path relative to the pipeline file; missing or not a fastText
+//! model → configuration error), `keep_labels` / `remove_labels` (one `[label, score]` pair or a
+//! list of them; labels without `__label__`, each must be a model label, scores in `[0, 1]`),
+//! `save_labels_in_metadata` (default `true`), `newline_replacement` (default `""`),
+//! `filter_mode` (default `"DOCUMENT"`).
+//!
+//! ```toml
+//! [[stage]]
+//! type = "fasttext_classifier"
+//! model = "models/quality.bin"
+//! keep_labels = [["hq", 0.5]]
+//!
+//! [[stage]]
+//! type = "fasttext_classifier"
+//! model = "models/topics.ftz"
+//! remove_labels = [["spam", 0.9], ["adult", 0.5]]
+//! filter_mode = "PARAGRAPH"
+//! newline_replacement = " "
+//! ```
+
+use crate::language::{check_labels, check_unit, load_model};
+use crate::{BuildCx, StageSpec, Step};
+use datamill_core::{Doc, Stage, StageCx, StageError, Verdict};
+use datamill_fasttext::{FastText, strip_label_prefix};
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// One `[label, min_score]` pair or a list of them.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum LabelScores {
+    /// A single pair.
+    One((String, f64)),
+    /// Several pairs.
+    Many(Vec<(String, f64)>),
+}
+
+impl LabelScores {
+    fn to_vec(&self) -> Vec<(String, f64)> {
+        match self {
+            LabelScores::One(p) => vec![p.clone()],
+            LabelScores::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// How the text is cut into scored units.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum FilterMode {
+    /// The whole document.
+    #[default]
+    Document,
+    /// Paragraphs (lines, blank lines glued to the previous one).
+    Paragraph,
+    /// Sentences (not supported).
+    Sentence,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The `fasttext_classifier` stage's configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FasttextClassifier {
+    /// Path of the model.
+    pub model: Option<PathBuf>,
+    /// Keep units where any of these labels scores at least this much.
+    pub keep_labels: Option<LabelScores>,
+    /// Remove units where any of these labels scores at least this much.
+    pub remove_labels: Option<LabelScores>,
+    /// Write the averaged label scores to metadata.
+    #[serde(default = "default_true")]
+    pub save_labels_in_metadata: bool,
+    /// What `\n` becomes before predicting.
+    #[serde(default)]
+    pub newline_replacement: String,
+    /// Units to score.
+    #[serde(default)]
+    pub filter_mode: FilterMode,
+}
+
+impl StageSpec for FasttextClassifier {
+    fn build(&self, cx: &BuildCx) -> Result<Step, StageError> {
+        if self.keep_labels.is_some() && self.remove_labels.is_some() {
+            return Err(StageError::config(
+                "remove_labels",
+                "give only one of `keep_labels` and `remove_labels` (use two stages for both)",
+            ));
+        }
+        if self.filter_mode == FilterMode::Sentence {
+            return Err(StageError::config(
+                "filter_mode",
+                "\"SENTENCE\" needs datatrove's spaCy sentence splitter, which datamill does not have; use \"DOCUMENT\" or \"PARAGRAPH\"",
+            ));
+        }
+        let (param, rules, keep) = match (&self.keep_labels, &self.remove_labels) {
+            (Some(k), _) => ("keep_labels", k.to_vec(), true),
+            (None, Some(r)) => ("remove_labels", r.to_vec(), false),
+            (None, None) => ("keep_labels", Vec::new(), true),
+        };
+        for (l, s) in &rules {
+            if !(0.0..=1.0).contains(s) {
+                check_unit(param, *s).map_err(|_| {
+                    StageError::config(
+                        param,
+                        format!("score {s} for label \"{l}\" must be between 0 and 1"),
+                    )
+                })?;
+            }
+        }
+        let model = load_model("model", self.model.as_deref(), cx)?;
+        let labels: Vec<&str> = model
+            .labels()
+            .iter()
+            .map(|l| strip_label_prefix(l))
+            .collect();
+        let names: Vec<String> = rules.iter().map(|r| r.0.clone()).collect();
+        check_labels(param, &names, &labels, "label")?;
+        let rules = rules
+            .iter()
+            .map(|(l, s)| (labels.iter().position(|x| x == l).unwrap_or(0), *s))
+            .collect();
+        Ok(Step::Map(Box::new(ClassifierStage {
+            model,
+            rules,
+            keep,
+            save: self.save_labels_in_metadata,
+            newline: self.newline_replacement.clone(),
+            paragraphs: self.filter_mode == FilterMode::Paragraph,
+        })))
+    }
+}
+
+/// The built `fasttext_classifier` stage.
+pub struct ClassifierStage {
+    model: Arc<FastText>,
+    /// (label id, min score).
+    rules: Vec<(usize, f64)>,
+    /// `keep_labels` (true) or `remove_labels` (false).
+    keep: bool,
+    save: bool,
+    newline: String,
+    paragraphs: bool,
+}
+
+/// Python's `str.splitlines()` line boundaries.
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r'
+            | '\u{b}'
+            | '\u{c}'
+            | '\u{1c}'
+            | '\u{1d}'
+            | '\u{1e}'
+            | '\u{85}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+/// Python's `str.splitlines()` (without the line ends).
+fn splitlines(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut it = text.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        if is_line_break(c) {
+            out.push(&text[start..i]);
+            let mut end = i + c.len_utf8();
+            if c == '\r' && it.peek().is_some_and(|&(_, n)| n == '\n') {
+                it.next();
+                end += 1;
+            }
+            start = end;
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// datatrove's `split_into_parts(text, "PARAGRAPH")`.
+fn paragraphs(text: &str) -> Vec<String> {
+    let lines = splitlines(text);
+    let mut out = Vec::new();
+    let mut next = String::new();
+    let mut has = false;
+    for (i, line) in lines.iter().enumerate() {
+        if !line.trim().is_empty() && has {
+            out.push(std::mem::take(&mut next));
+        }
+        next.push_str(line);
+        has = true;
+        if i != lines.len() - 1 {
+            next.push('\n');
+        }
+    }
+    if has {
+        out.push(next);
+    }
+    out
+}
+
+/// numpy's pairwise summation of float64 (`np.add.reduce`, used by `np.mean`).
+fn pairwise_sum(a: &[f64]) -> f64 {
+    let n = a.len();
+    if n < 8 {
+        let mut res = 0.0;
+        for &x in a {
+            res += x;
+        }
+        res
+    } else if n <= 128 {
+        let mut r = [0.0f64; 8];
+        r.copy_from_slice(&a[..8]);
+        let mut i = 8;
+        while i < n - (n % 8) {
+            for k in 0..8 {
+                r[k] += a[i + k];
+            }
+            i += 8;
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        while i < n {
+            res += a[i];
+            i += 1;
+        }
+        res
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        pairwise_sum(&a[..n2]) + pairwise_sum(&a[n2..])
+    }
+}
+
+impl Stage for ClassifierStage {
+    fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError> {
+        let units: Vec<String> = if self.paragraphs {
+            paragraphs(doc.text())
+        } else {
+            vec![doc.text().to_string()]
+        };
+        let nlabels = self.model.labels().len();
+        // Scores per label id, in first-seen order (Python dict insertion order).
+        let mut order: Vec<usize> = Vec::new();
+        let mut scores: Vec<Vec<f64>> = vec![Vec::new(); nlabels];
+        let mut kept = String::new();
+        let (mut kept_n, mut removed_n) = (0u64, 0u64);
+        for unit in &units {
+            let prepared = unit.trim().replace('\n', &self.newline);
+            let preds = self.model.predict_ids(prepared.as_bytes(), usize::MAX, 0.0);
+            if self.save {
+                for &(id, p) in &preds {
+                    if scores[id].is_empty() {
+                        order.push(id);
+                    }
+                    scores[id].push(f64::from(p));
+                }
+            }
+            let score = |id: usize| {
+                preds
+                    .iter()
+                    .find(|p| p.0 == id)
+                    .map_or(-9e9, |p| f64::from(p.1))
+            };
+            let hit = self.rules.iter().any(|&(id, min)| score(id) >= min);
+            let keep = if self.keep {
+                self.rules.is_empty() || hit
+            } else {
+                !hit
+            };
+            if keep {
+                kept.push_str(unit);
+                kept_n += 1;
+            } else {
+                removed_n += 1;
+            }
+        }
+        if kept_n > 0 {
+            cx.count("kept_span", kept_n);
+        }
+        if removed_n > 0 {
+            cx.count("removed_span", removed_n);
+        }
+        if self.save {
+            for id in order {
+                let v = &scores[id];
+                let mean = pairwise_sum(v) / v.len() as f64;
+                doc.set(&self.model.labels()[id], &mean);
+            }
+        }
+        if kept.trim().is_empty() {
+            return Ok(Verdict::drop("fasttext_classifier"));
+        }
+        if self.paragraphs {
+            doc.set_text(kept);
+        }
+        Ok(Verdict::Keep)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::language::testing::small_model;
+
+    fn build(extra: &str) -> Result<Step, StageError> {
+        let m = small_model("sm.bin");
+        let c: FasttextClassifier =
+            toml::from_str(&format!("model = {:?}\n{extra}", m.display().to_string())).unwrap();
+        c.build(&BuildCx::default())
+    }
+
+    fn stage(extra: &str) -> Box<dyn Stage> {
+        match build(extra).unwrap() {
+            Step::Map(s) => s,
+            Step::Global(_) => unreachable!(),
+        }
+    }
+
+    fn model() -> FastText {
+        FastText::load(small_model("sm.bin")).unwrap()
+    }
+
+    const DOC: &str = "Python bindings for the library\n\nThis package contains the Python 3 module.\n\n\nDocumentation and examples for the Rust compiler";
+
+    #[test]
+    fn document_mode_scores_and_thresholds() {
+        let m = model();
+        let preds = m.predict(&DOC.trim().replace('\n', ""), 2, 0.0);
+        let (top, p) = (strip_label_prefix(preds[0].0).to_string(), preds[0].1);
+        let s = stage("");
+        let mut d = Doc::new("a", DOC);
+        let mut cx = StageCx::default();
+        assert_eq!(s.process(&mut d, &mut cx).unwrap(), Verdict::Keep);
+        let got: f64 = d.get_raw(preds[0].0).unwrap().parse().unwrap();
+        assert_eq!(got, f64::from(p));
+        assert_eq!(
+            d.keys().filter(|k| k.starts_with("__label__")).count(),
+            m.labels().len()
+        );
+        assert_eq!(d.text(), DOC);
+
+        let keep = stage(&format!("keep_labels = [[{top:?}, {}]]", f64::from(p)));
+        assert_eq!(
+            keep.process(&mut Doc::new("a", DOC), &mut cx).unwrap(),
+            Verdict::Keep
+        );
+        let keep = stage(&format!(
+            "keep_labels = [{top:?}, {}]\nsave_labels_in_metadata = false",
+            f64::from(p) + 1e-9
+        ));
+        let mut d = Doc::new("a", DOC);
+        assert_eq!(
+            keep.process(&mut d, &mut cx).unwrap(),
+            Verdict::drop("fasttext_classifier")
+        );
+        assert_eq!(d.keys().count(), 2, "no metadata written");
+        let remove = stage(&format!("remove_labels = [[{top:?}, 0.0]]"));
+        assert_eq!(
+            remove.process(&mut Doc::new("a", DOC), &mut cx).unwrap(),
+            Verdict::drop("fasttext_classifier")
+        );
+    }
+
+    #[test]
+    fn paragraph_mode_keeps_matching_paragraphs_and_averages() {
+        let m = model();
+        let paras = paragraphs(DOC);
+        assert_eq!(
+            paras,
+            vec![
+                "Python bindings for the library\n\n",
+                "This package contains the Python 3 module.\n\n\n",
+                "Documentation and examples for the Rust compiler"
+            ]
+        );
+        let tops: Vec<(String, f32)> = paras
+            .iter()
+            .map(|p| {
+                let r = m.predict(&p.trim().replace('\n', ""), 1, 0.0);
+                (strip_label_prefix(r[0].0).to_string(), r[0].1)
+            })
+            .collect();
+        // Keep the paragraphs whose own top label is the first paragraph's top label.
+        let (label, _) = &tops[0];
+        let min = tops
+            .iter()
+            .filter(|t| &t.0 == label)
+            .map(|t| t.1)
+            .fold(f32::INFINITY, f32::min);
+        let s = stage(&format!(
+            "keep_labels = [[{label:?}, {}]]\nfilter_mode = \"PARAGRAPH\"",
+            f64::from(min)
+        ));
+        let mut d = Doc::new("a", DOC);
+        let mut cx = StageCx::default();
+        assert_eq!(s.process(&mut d, &mut cx).unwrap(), Verdict::Keep);
+        let expected: String = paras
+            .iter()
+            .filter(|p| {
+                let r = m.predict(&p.trim().replace('\n', ""), usize::MAX, 0.0);
+                r.iter()
+                    .any(|(l, sc)| strip_label_prefix(l) == label && *sc >= min)
+            })
+            .cloned()
+            .collect();
+        assert_eq!(d.text(), expected);
+        let counters = cx.take_counters();
+        assert_eq!(counters.iter().map(|c| c.1).sum::<u64>(), 3);
+        // Metadata: the mean over the three paragraphs.
+        let lab = format!("__label__{label}");
+        let vals: Vec<f64> = paras
+            .iter()
+            .map(|p| {
+                let r = m.predict(&p.trim().replace('\n', ""), usize::MAX, 0.0);
+                f64::from(r.iter().find(|x| x.0 == lab).unwrap().1)
+            })
+            .collect();
+        let got: f64 = d.get_raw(&lab).unwrap().parse().unwrap();
+        assert_eq!(got, (vals[0] + vals[1] + vals[2]) / 3.0);
+    }
+
+    #[test]
+    fn numpy_pairwise_sum() {
+        let v: Vec<f64> = (0..300).map(|i| 0.1 * i as f64 + 1e-3).collect();
+        // Same association as numpy: blocks of 8 accumulators, recursive halves above 128.
+        let s = pairwise_sum(&v);
+        assert!((s - v.iter().sum::<f64>()).abs() < 1e-9);
+        assert_eq!(pairwise_sum(&[1.0, 2.0]), 3.0);
+    }
+
+    #[test]
+    fn bad_parameters() {
+        let e = build("keep_labels = [[\"nosuchlabel\", 0.5]]")
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string().contains("keep_labels") && e.to_string().contains("nosuchlabel"),
+            "{e}"
+        );
+        let e = build("keep_labels = [[\"x\", 0.5]]\nremove_labels = [[\"y\", 0.5]]")
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("remove_labels"), "{e}");
+        let e = build("remove_labels = [[\"x\", -0.5]]").err().unwrap();
+        assert!(e.to_string().contains("remove_labels"), "{e}");
+        let e = build("filter_mode = \"SENTENCE\"").err().unwrap();
+        assert!(e.to_string().contains("filter_mode"), "{e}");
+        let c: FasttextClassifier = toml::from_str("keep_labels = [[\"x\", 0.5]]").unwrap();
+        let e = c.build(&BuildCx::default()).err().unwrap();
+        assert!(e.to_string().contains("`model`"), "{e}");
+    }
+}

@@ -1,0 +1,717 @@
+//! Removes lines (or paragraphs) that occur more than `max_occurrences` times across the
+//! corpus, as CCNet does; the number removed per document goes to metadata.
+//!
+//! A global stage. Every line (`unit = "line"`, split on `\n`) or paragraph
+//! (`unit = "paragraph"`, a run of non-blank lines) is normalized (`normalize`, see below)
+//! and hashed with xxh3-64; units whose normalized form is empty or shorter than
+//! `min_chars` characters are never counted nor removed (blank lines stay). The decider
+//! counts every occurrence of every hash over the whole input (an occurrence repeated inside
+//! one document counts too), then a transform rewrites each document:
+//!
+//! - `keep_first = false` (default; CCNet's paper and `mine.py`, its `deduplicate_two_pass`):
+//!   every occurrence of a unit seen more than `max_occurrences` times is removed, the first
+//!   one included — boilerplate goes entirely;
+//! - `keep_first = true` (CCNet's one-pass `deduplicate`): the first `max_occurrences`
+//!   occurrences in input order stay, later ones are removed.
+//!
+//! A removed line goes with its newline; a removed paragraph with the blank lines before the
+//! next kept one. The number of units removed is written to metadata field `count_field`
+//! (default `dedup_lines_removed`; `""` writes nothing) on every document and counted in
+//! the stage counter `lines_removed` (or `paragraphs_removed`). A document left with no
+//! non-blank text is dropped with reason `empty_after_dedup`.
+//!
+//! Normalization (`normalize`): `"ccnet"` (default) is CCNet's `normalize_for_dedup`: strip,
+//! lowercase, every Unicode digit → `0`, remove CCNet's list of 35 Unicode punctuation marks
+//! and the control characters; `"whitespace"` trims, collapses whitespace and lowercases;
+//! `"none"` hashes the unit as written. (CCNet hashes with SHA-1 truncated to 64 bits; the
+//! hash here is xxh3-64, so decisions match CCNet's but saved indexes are not CCNet files.)
+//!
+//! Memory: 24 bytes per counted occurrence while deciding. With a budget (`memory`, else the
+//! run's `--memory`) occurrences are spilled as sorted runs to the work folder and
+//! merge-counted; the result is identical. The transform then holds the set of removed
+//! hashes (16–32 bytes per distinct removed unit) in memory.
+//!
+//! Incremental: `save_index = "path"` writes this run's counts (hash, occurrences in this
+//! run) after deciding; `against = ["path", ...]` adds the counts of saved indexes, as if
+//! their data came before this input: the result on new data B against A's index equals
+//! deduping A followed by B, restricted to B. The indexes must have been saved with the same
+//! `unit`, `normalize` and `min_chars`.
+//!
+//! Report: `OUT/dedup/line_dedup/clusters.jsonl`, one row per removed unit for the
+//! `report_top` (default 1000) most frequent ones, by count then hash: `cluster` (the hash,
+//! hex), `count` (occurrences, index included), `in_index` (of which in `against` indexes),
+//! `removed` (occurrences removed from this input), `example` (the unit as first written in
+//! this input, cut at 500 characters) and `example_id` (its document). Sorted, and the same
+//! whatever the worker count.
+//!
+//! Parameters: `unit` (`"line"`), `max_occurrences` (1), `keep_first` (false), `normalize`
+//! (`"ccnet"`), `min_chars` (0), `count_field` (`"dedup_lines_removed"`), `save_index`,
+//! `against` (`[]`), `memory` (size, e.g. `"2GB"`), `report_top` (1000).
+//!
+//! ```toml
+//! [[stage]]
+//! type = "line_dedup"
+//!
+//! [[stage]]
+//! type = "line_dedup"
+//! unit = "paragraph"
+//! max_occurrences = 3
+//! keep_first = true
+//! min_chars = 20
+//! memory = "512MB"
+//! save_index = "indexes/paragraphs-2024.idx"
+//! ```
+
+use crate::dedup::index::{Cursor, IndexReader, IndexWriter};
+use crate::dedup::spill::{Record, Sorter};
+use crate::dedup::text::{Normalize, Unit};
+use crate::dedup::{Bytes, ReportWriter, pack, resolve};
+use crate::{BuildCx, StageSpec, Step};
+use datamill_core::{
+    DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
+};
+use serde::Deserialize;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+fn one() -> u64 {
+    1
+}
+fn default_field() -> String {
+    "dedup_lines_removed".into()
+}
+fn default_top() -> usize {
+    1000
+}
+fn line() -> Unit {
+    Unit::Line
+}
+fn ccnet() -> Normalize {
+    Normalize::Ccnet
+}
+
+/// The `line_dedup` stage's configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineDedup {
+    /// `"line"` or `"paragraph"`.
+    #[serde(default = "line")]
+    pub unit: Unit,
+    /// A unit seen more than this many times is a duplicate.
+    #[serde(default = "one")]
+    pub max_occurrences: u64,
+    /// Keep the first `max_occurrences` occurrences instead of removing all.
+    #[serde(default)]
+    pub keep_first: bool,
+    /// How units are normalized before hashing.
+    #[serde(default = "ccnet")]
+    pub normalize: Normalize,
+    /// Units whose normalized form has fewer characters are never removed.
+    #[serde(default)]
+    pub min_chars: usize,
+    /// Metadata field receiving the number of units removed (`""`: none).
+    #[serde(default = "default_field")]
+    pub count_field: String,
+    /// Where to save this run's counts.
+    pub save_index: Option<String>,
+    /// Saved indexes whose counts are added.
+    #[serde(default)]
+    pub against: Vec<String>,
+    /// Memory budget of the decider (overrides `--memory`).
+    pub memory: Option<Bytes>,
+    /// Rows of the cluster report.
+    #[serde(default = "default_top")]
+    pub report_top: usize,
+}
+
+const KIND: &str = "line_dedup";
+
+impl LineDedup {
+    fn params(&self) -> serde_json::Value {
+        serde_json::json!({
+            "unit": self.unit.name(),
+            "normalize": self.normalize.name(),
+            "min_chars": self.min_chars,
+            "hash": "xxh3_64",
+        })
+    }
+
+    /// The hashes of the counted units of `text`, with their byte ranges.
+    fn hashes(&self, text: &str) -> Vec<(u64, std::ops::Range<usize>)> {
+        let mut out = Vec::new();
+        for r in self.unit.split(text) {
+            let n = self.normalize.apply(&text[r.clone()]);
+            if n.trim().is_empty() || (self.min_chars > 0 && n.chars().count() < self.min_chars) {
+                continue;
+            }
+            out.push((xxhash_rust::xxh3::xxh3_64(n.as_bytes()), r));
+        }
+        out
+    }
+}
+
+/// The built stage.
+struct Built {
+    cfg: LineDedup,
+    save_index: Option<PathBuf>,
+    against: Vec<PathBuf>,
+}
+
+impl StageSpec for LineDedup {
+    fn build(&self, cx: &BuildCx) -> Result<Step, StageError> {
+        if self.max_occurrences == 0 {
+            return Err(StageError::config("max_occurrences", "must be at least 1"));
+        }
+        let against: Vec<PathBuf> = self
+            .against
+            .iter()
+            .map(|p| resolve(&cx.base_dir, p))
+            .collect();
+        for p in &against {
+            let r = IndexReader::open(p, KIND)
+                .map_err(|e| StageError::config("against", e.to_string()))?;
+            r.expect_params(&self.params(), "against")?;
+        }
+        Ok(Step::Global(Box::new(Built {
+            cfg: self.clone(),
+            save_index: self.save_index.as_deref().map(|p| resolve(&cx.base_dir, p)),
+            against,
+        })))
+    }
+}
+
+impl GlobalStage for Built {
+    fn summarize(&self, doc: &Doc, out: &mut Vec<u8>) -> Result<(), StageError> {
+        for (h, _) in self.cfg.hashes(doc.text()) {
+            out.extend_from_slice(&h.to_le_bytes());
+        }
+        Ok(())
+    }
+
+    fn decider(&self, cx: &DecideCx) -> Result<Box<dyn Decider + '_>, StageError> {
+        let budget = self.cfg.memory.map(|b| b.0).or(cx.memory_budget);
+        let work = if cx.work_dir.as_os_str().is_empty() {
+            std::env::temp_dir().join(format!("datamill-line-dedup-{}", std::process::id()))
+        } else {
+            cx.work_dir.clone()
+        };
+        let mut against = Vec::new();
+        for p in &self.against {
+            let r = IndexReader::open(p, KIND)?;
+            r.expect_params(&self.cfg.params(), "against")?;
+            against.push(Cursor::new(r, |b: &[u8]| {
+                (
+                    u64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
+                    u64::from_le_bytes(b[8..16].try_into().expect("8 bytes")),
+                )
+            })?);
+        }
+        Ok(Box::new(Decide {
+            st: self,
+            sorter: Sorter::new("line_dedup", budget, &work),
+            against,
+            report_dir: cx.report_dir.clone(),
+        }))
+    }
+}
+
+/// One occurrence: hash, then input position (document, unit ordinal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Occ {
+    hash: u64,
+    pos: u64,
+    ord: u32,
+}
+
+impl Record for Occ {
+    const SIZE: usize = 20;
+    fn encode(&self, o: &mut [u8]) {
+        o[..8].copy_from_slice(&self.hash.to_be_bytes());
+        o[8..16].copy_from_slice(&self.pos.to_be_bytes());
+        o[16..20].copy_from_slice(&self.ord.to_be_bytes());
+    }
+    fn decode(b: &[u8]) -> Self {
+        Occ {
+            hash: u64::from_be_bytes(b[..8].try_into().expect("8 bytes")),
+            pos: u64::from_be_bytes(b[8..16].try_into().expect("8 bytes")),
+            ord: u32::from_be_bytes(b[16..20].try_into().expect("4 bytes")),
+        }
+    }
+}
+
+struct Decide<'a> {
+    st: &'a Built,
+    sorter: Sorter<Occ>,
+    against: Vec<Cursor<(u64, u64)>>,
+    report_dir: PathBuf,
+}
+
+/// One row of the report.
+#[derive(Clone, Debug)]
+struct Row {
+    hash: u64,
+    count: u64,
+    in_index: u64,
+    removed: u64,
+    first: (u64, u32),
+}
+
+impl Row {
+    fn json(&self, example: Option<&(String, String)>) -> serde_json::Value {
+        serde_json::json!({
+            "cluster": format!("{:016x}", self.hash),
+            "count": self.count,
+            "in_index": self.in_index,
+            "removed": self.removed,
+            "example": example.map(|e| &e.1),
+            "example_id": example.map(|e| &e.0),
+        })
+    }
+}
+
+/// Which occurrences of a duplicate hash go: all, or those after a position.
+enum Removal {
+    All(HashSet<u64, foldhash::fast::FixedState>),
+    After(HashMap<u64, Option<(u64, u32)>, foldhash::fast::FixedState>),
+}
+
+impl Decider for Decide<'_> {
+    fn observe(&mut self, at: DocRef, summary: &[u8], _: &mut Verdicts) -> Result<(), StageError> {
+        if !summary.len().is_multiple_of(8) {
+            return Err(StageError::Other(format!(
+                "line_dedup: corrupt summary of {} bytes",
+                summary.len()
+            )));
+        }
+        let pos = pack(at);
+        for (i, c) in summary.chunks_exact(8).enumerate() {
+            let hash = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.sorter.push(Occ {
+                hash,
+                pos,
+                ord: i as u32,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _: &mut Verdicts) -> Result<Option<Box<dyn Stage>>, StageError> {
+        let cfg = &self.st.cfg;
+        let sorter = std::mem::replace(
+            &mut self.sorter,
+            Sorter::new("unused", None, &self.report_dir),
+        );
+        let mut sorted = sorter.finish()?;
+        let mut index = match &self.st.save_index {
+            Some(p) => Some(IndexWriter::create(p, KIND, 16, cfg.params())?),
+            None => None,
+        };
+        let mut removal = if cfg.keep_first {
+            Removal::After(HashMap::default())
+        } else {
+            Removal::All(HashSet::default())
+        };
+        // Top rows by (count desc, hash asc): a min-heap on that order.
+        let mut top: BinaryHeap<std::cmp::Reverse<(u64, std::cmp::Reverse<u64>, usize)>> =
+            BinaryHeap::new();
+        let mut rows: Vec<Row> = Vec::new();
+        let max = cfg.max_occurrences;
+
+        let mut next = sorted.next_record()?;
+        while let Some(first) = next {
+            // One group: every new occurrence of `first.hash`, in input order.
+            let hash = first.hash;
+            let mut in_index = 0u64;
+            for c in &mut self.against {
+                if let Some((_, n)) = c.seek(&hash, |r| r.0)? {
+                    in_index += n;
+                }
+            }
+            let allowed_new = if cfg.keep_first {
+                max.saturating_sub(in_index)
+            } else {
+                0
+            };
+            let mut n = 0u64;
+            let mut cutoff = None;
+            let mut cur = Some(first);
+            while let Some(o) = cur.filter(|o| o.hash == hash) {
+                n += 1;
+                if n == allowed_new {
+                    cutoff = Some((o.pos, o.ord));
+                }
+                cur = sorted.next_record()?;
+            }
+            next = cur;
+            if let Some(w) = &mut index {
+                let mut rec = [0u8; 16];
+                rec[..8].copy_from_slice(&hash.to_le_bytes());
+                rec[8..].copy_from_slice(&n.to_le_bytes());
+                w.write(&rec)?;
+            }
+            let count = n + in_index;
+            if count <= max {
+                continue;
+            }
+            let removed = match &mut removal {
+                Removal::All(s) => {
+                    s.insert(hash);
+                    n
+                }
+                Removal::After(m) => {
+                    m.insert(hash, cutoff);
+                    n - allowed_new.min(n)
+                }
+            };
+            if removed == 0 || cfg.report_top == 0 {
+                continue;
+            }
+            let key = (count, std::cmp::Reverse(hash));
+            let row = Row {
+                hash,
+                count,
+                in_index,
+                removed,
+                first: (first.pos, first.ord),
+            };
+            if top.len() < cfg.report_top {
+                top.push(std::cmp::Reverse((key.0, key.1, rows.len())));
+                rows.push(row);
+            } else if let Some(std::cmp::Reverse((c, h, slot))) = top.peek().copied()
+                && (count, std::cmp::Reverse(hash)) > (c, h)
+            {
+                top.pop();
+                rows[slot] = row;
+                top.push(std::cmp::Reverse((key.0, key.1, slot)));
+            }
+        }
+        if let Some(w) = index {
+            w.finish()?;
+        }
+        rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.hash.cmp(&b.hash)));
+        let mut w = ReportWriter::create(&self.report_dir, "clusters.jsonl")?;
+        for r in &rows {
+            w.write(&r.json(None))?;
+        }
+        w.finish()?;
+        let want = rows.iter().enumerate().map(|(i, r)| (r.first, i)).collect();
+        let got = Mutex::new(vec![None; rows.len()]);
+        Ok(Some(Box::new(Apply {
+            cfg: cfg.clone(),
+            removal,
+            report_dir: self.report_dir.clone(),
+            rows,
+            want,
+            got,
+        })))
+    }
+}
+
+/// The transform: removes the duplicate units of each document.
+struct Apply {
+    cfg: LineDedup,
+    removal: Removal,
+    report_dir: PathBuf,
+    rows: Vec<Row>,
+    want: HashMap<(u64, u32), usize>,
+    got: Mutex<Vec<Option<(String, String)>>>,
+}
+
+impl Stage for Apply {
+    fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError> {
+        let pos = cx.doc_ref().map(pack);
+        if pos.is_none() && matches!(self.removal, Removal::After(_)) {
+            return Err(StageError::Other(
+                "line_dedup with keep_first needs the document's position (run it through the executor)".into(),
+            ));
+        }
+        let text = doc.text();
+        let units = self.cfg.unit.split(text);
+        let hashes = self.cfg.hashes(text);
+        let mut remove = Vec::new();
+        for (ord, (h, r)) in hashes.iter().enumerate() {
+            let ord = ord as u32;
+            if let Some(p) = pos
+                && let Some(&slot) = self.want.get(&(p, ord))
+            {
+                let ex: String = text[r.clone()].trim().chars().take(500).collect();
+                self.got.lock().expect("report lock")[slot] = Some((doc.id().to_string(), ex));
+            }
+            let gone = match &self.removal {
+                Removal::All(s) => s.contains(h),
+                Removal::After(m) => match m.get(h) {
+                    None => false,
+                    Some(None) => true,
+                    Some(Some(cut)) => (pos.unwrap_or(0), ord) > *cut,
+                },
+            };
+            if gone {
+                remove.push(r.start);
+            }
+        }
+        let n = remove.len() as u64;
+        if n > 0 {
+            let keep: Vec<bool> = units
+                .iter()
+                .map(|u| remove.binary_search(&u.start).is_err())
+                .collect();
+            let new = self.cfg.unit.rebuild(text, &units, &keep);
+            cx.count(
+                if self.cfg.unit == Unit::Line {
+                    "lines_removed"
+                } else {
+                    "paragraphs_removed"
+                },
+                n,
+            );
+            if new.trim().is_empty() {
+                return Ok(Verdict::drop("empty_after_dedup"));
+            }
+            doc.set_text(new);
+        }
+        if !self.cfg.count_field.is_empty() {
+            doc.set(&self.cfg.count_field, &n);
+        }
+        Ok(Verdict::Keep)
+    }
+}
+
+impl Drop for Apply {
+    /// Rewrites the report with the examples seen while transforming.
+    fn drop(&mut self) {
+        let got = self.got.get_mut().map(std::mem::take).unwrap_or_default();
+        if self.rows.is_empty() || got.iter().all(Option::is_none) {
+            return;
+        }
+        let lines = self.rows.iter().zip(&got).map(|(r, g)| r.json(g.as_ref()));
+        let _ = crate::dedup::write_report(&self.report_dir, "clusters.jsonl", lines);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the stage over documents split into units of `per_unit` documents; returns the
+    /// resulting texts (`None`: dropped).
+    pub(crate) fn run_with(
+        toml_src: &str,
+        docs: &[&str],
+        per_unit: usize,
+        budget: Option<u64>,
+        dir: &std::path::Path,
+    ) -> Vec<Option<String>> {
+        let cfg: LineDedup = toml::from_str(toml_src).unwrap();
+        let Step::Global(g) = cfg
+            .build(&BuildCx {
+                seed: 0,
+                base_dir: dir.to_path_buf(),
+            })
+            .unwrap()
+        else {
+            panic!("global")
+        };
+        let refs: Vec<DocRef> = (0..docs.len())
+            .map(|i| DocRef {
+                unit: (i / per_unit) as u32,
+                index: (i % per_unit) as u32,
+            })
+            .collect();
+        let counts: Vec<u32> = (0..docs.len().div_ceil(per_unit))
+            .map(|u| refs.iter().filter(|r| r.unit == u as u32).count() as u32)
+            .collect();
+        let mut v = Verdicts::new(&counts);
+        let cx = DecideCx {
+            report_dir: dir.join("report"),
+            work_dir: dir.join("work"),
+            memory_budget: budget,
+            workers: 1,
+        };
+        let mut d = g.decider(&cx).unwrap();
+        let mut parsed = Vec::new();
+        for (i, t) in docs.iter().enumerate() {
+            let doc = Doc::new(format!("d{i}"), *t);
+            let mut s = Vec::new();
+            g.summarize(&doc, &mut s).unwrap();
+            d.observe(refs[i], &s, &mut v).unwrap();
+            parsed.push(doc);
+        }
+        let t = d.finish(&mut v).unwrap();
+        drop(d);
+        let t = t.expect("a transform");
+        let mut out = Vec::new();
+        for (i, mut doc) in parsed.into_iter().enumerate() {
+            assert_eq!(v.get(refs[i]), None);
+            let mut scx = StageCx::default();
+            scx.set_doc_ref(Some(refs[i]));
+            match t.process(&mut doc, &mut scx).unwrap() {
+                Verdict::Keep => out.push(Some(doc.text().to_string())),
+                Verdict::Drop(r) => {
+                    assert_eq!(r, "empty_after_dedup");
+                    out.push(None)
+                }
+            }
+        }
+        out
+    }
+
+    fn s(x: &str) -> Option<String> {
+        Some(x.to_string())
+    }
+
+    #[test]
+    fn ccnet_two_pass_removes_every_occurrence() {
+        let dir = tempfile::tempdir().unwrap();
+        let got = run_with(
+            "",
+            &[
+                "Home | About\nA first article.\n\nCopyright 2023",
+                "home | about\nA second article.\ncopyright 2024",
+                "Only boilerplate:\nHOME | ABOUT",
+                "copyright 1999",
+            ],
+            2,
+            None,
+            dir.path(),
+        );
+        assert_eq!(
+            got,
+            [
+                s("A first article.\n"),
+                s("A second article."),
+                s("Only boilerplate:"),
+                None
+            ]
+        );
+        let report = std::fs::read_to_string(dir.path().join("report/clusters.jsonl")).unwrap();
+        let rows: Vec<serde_json::Value> = report
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["count"], 3);
+        assert_eq!(rows[1]["count"], 3);
+        let examples: HashSet<&str> = rows
+            .iter()
+            .map(|r| r["example"].as_str().unwrap())
+            .collect();
+        assert_eq!(examples, HashSet::from(["Home | About", "Copyright 2023"]));
+        assert_eq!(rows.iter().filter(|r| r["example_id"] == "d0").count(), 2);
+    }
+
+    #[test]
+    fn keep_first_and_max_occurrences() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = ["x\nsame", "same\ny\nsame", "same\nz"];
+        let got = run_with("keep_first = true", &docs, 1, None, dir.path());
+        assert_eq!(got, [s("x\nsame"), s("y"), s("z")]);
+        let got = run_with(
+            "keep_first = true\nmax_occurrences = 2",
+            &docs,
+            1,
+            None,
+            dir.path(),
+        );
+        assert_eq!(got, [s("x\nsame"), s("same\ny"), s("z")]);
+        let got = run_with("max_occurrences = 4", &docs, 1, None, dir.path());
+        assert_eq!(got, docs.map(s));
+        let got = run_with("max_occurrences = 3", &docs, 1, None, dir.path());
+        assert_eq!(got, [s("x"), s("y"), s("z")]);
+    }
+
+    #[test]
+    fn paragraphs_and_min_chars() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = [
+            "Intro one.\n\nShared para\nline two\n\nEnd.",
+            "Shared para\nline two\n\nOther.",
+        ];
+        let got = run_with("unit = \"paragraph\"", &docs, 1, None, dir.path());
+        assert_eq!(got, [s("Intro one.\n\nEnd."), s("Other.")]);
+        let got = run_with(
+            "min_chars = 9",
+            &["ab\nlong enough", "ab\nlong enough"],
+            1,
+            None,
+            dir.path(),
+        );
+        assert_eq!(got, [s("ab"), s("ab")]);
+    }
+
+    /// A pseudo-random corpus with lines repeated at various rates.
+    pub(crate) fn corpus(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                let mut t = String::new();
+                for j in 0..6u64 {
+                    let x = xxhash_rust::xxh3::xxh3_64(&((i as u64) * 31 + j).to_le_bytes());
+                    let line = match x % 4 {
+                        0 => format!("common line {}", x % 5),
+                        1 => format!("rare line {}", x % 200),
+                        _ => format!("unique line {i} {j}"),
+                    };
+                    t.push_str(&line);
+                    t.push('\n');
+                }
+                t
+            })
+            .collect()
+    }
+
+    #[test]
+    fn budget_ten_times_smaller_gives_the_same_result() {
+        let docs = corpus(600);
+        let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+        // 600 docs × 6 lines × 24 bytes ≈ 86 KB in memory; budget 8 KB.
+        for cfg in ["", "keep_first = true\nmax_occurrences = 2"] {
+            let a = tempfile::tempdir().unwrap();
+            let b = tempfile::tempdir().unwrap();
+            let mem = run_with(cfg, &refs, 50, None, a.path());
+            let disk = run_with(cfg, &refs, 50, Some(8 << 10), b.path());
+            assert_eq!(mem, disk);
+            assert!(
+                mem.iter().any(|d| d.as_deref() != Some(refs[0])),
+                "something was removed"
+            );
+            let ra = std::fs::read(a.path().join("report/clusters.jsonl")).unwrap();
+            let rb = std::fs::read(b.path().join("report/clusters.jsonl")).unwrap();
+            assert_eq!(ra, rb);
+            assert!(!ra.is_empty());
+        }
+    }
+
+    #[test]
+    fn against_a_saved_index_equals_deduping_both_restricted_to_the_new_part() {
+        let docs = corpus(300);
+        let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+        let (old, new) = refs.split_at(180);
+        for cfg in [
+            "",
+            "keep_first = true\nmax_occurrences = 2",
+            "max_occurrences = 3",
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let together = run_with(cfg, &refs, 40, None, dir.path());
+            let save = format!("{cfg}\nsave_index = \"a.idx\"");
+            run_with(&save, old, 40, None, dir.path());
+            let against = format!("{cfg}\nagainst = [\"a.idx\"]");
+            let got = run_with(&against, new, 40, Some(4 << 10), dir.path());
+            assert_eq!(got, together[180..], "{cfg}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        run_with("save_index = \"a.idx\"", old, 40, None, dir.path());
+        let cfg: LineDedup = toml::from_str("against = [\"a.idx\"]\nnormalize = \"none\"").unwrap();
+        let e = cfg
+            .build(&BuildCx {
+                seed: 0,
+                base_dir: dir.path().to_path_buf(),
+            })
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string().contains("normalize = \"ccnet\" in the index"),
+            "{e}"
+        );
+    }
+}
