@@ -414,3 +414,62 @@ mod stub {
         Err(off(file))
     }
 }
+
+#[cfg(all(test, feature = "parquet"))]
+mod tests {
+    use super::*;
+    use crate::plan::{describe, plan_file};
+    use crate::read::{ReadOptions, Record, open_unit};
+    use crate::{Compression, Format};
+    use std::sync::Arc;
+
+    #[test]
+    fn row_groups_become_units_with_row_locations() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("x.parquet");
+        let mut part = ParquetPart::create(&path, Compression::Zstd, 3, None).unwrap();
+        part.row_group_rows = 7;
+        for i in 0..50 {
+            let line = if i == 13 {
+                r#"{"text":null,"n":13}"#.to_string()
+            } else {
+                format!(r#"{{"text":"doc {i}","n":{i}}}"#)
+            };
+            assert!(part.write_line(line.as_bytes()).unwrap());
+        }
+        assert!(matches!(part.finish().unwrap(), Ok(())));
+        let f = describe(path.clone(), "x.parquet".into(), None).unwrap();
+        assert_eq!(f.format, Format::Parquet);
+        for unit_bytes in [1, 300, 1 << 30] {
+            let units = plan_file(&f, 0, unit_bytes, "text").unwrap();
+            if unit_bytes == 1 {
+                assert_eq!(units.len(), 8); // 50 rows in groups of 7
+            }
+            let mut got = Vec::new();
+            for u in &units {
+                let mut r = open_unit(&f, u, &ReadOptions::default(), Arc::default()).unwrap();
+                while let Some(rec) = r.next_record().unwrap() {
+                    got.push(match rec {
+                        Record::Doc(doc, _) => format!("{} {}", doc.id(), doc.text()),
+                        Record::Bad(b) => format!("bad {} {}", b.location, b.reason),
+                        Record::Blank => "blank".into(),
+                    });
+                }
+            }
+            assert_eq!(got.len(), 50);
+            assert_eq!(got[0], "x.parquet:0 doc 0");
+            assert_eq!(got[13], "bad x.parquet:13 missing_text");
+            assert_eq!(got[49], "x.parquet:49 doc 49");
+        }
+        // A text column that is not a string is refused at planning time.
+        let p2 = d.path().join("y.parquet");
+        let mut part = ParquetPart::create(&p2, Compression::None, 0, None).unwrap();
+        part.write_line(br#"{"text":5}"#).unwrap();
+        assert!(matches!(part.finish().unwrap(), Ok(())));
+        let f2 = describe(p2, "y.parquet".into(), None).unwrap();
+        let e = plan_file(&f2, 0, 1, "text").unwrap_err().to_string();
+        assert!(e.contains("y.parquet") && e.contains("string"), "{e}");
+        let e = plan_file(&f, 0, 1, "body").unwrap_err().to_string();
+        assert!(e.contains("no column `body`"), "{e}");
+    }
+}
