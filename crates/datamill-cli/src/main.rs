@@ -42,6 +42,13 @@ enum Command {
         /// Memory budget for dedup and selection decisions, e.g. `2GB` (default: unbounded).
         #[arg(long)]
         memory: Option<String>,
+        /// Run as task RANK of --world-size tasks sharing the output folder (a Slurm array:
+        /// `--rank $SLURM_ARRAY_TASK_ID --world-size $SLURM_ARRAY_TASK_COUNT`).
+        #[arg(long, requires = "world_size")]
+        rank: Option<u32>,
+        /// Number of tasks sharing the run (see --rank).
+        #[arg(long, requires = "rank")]
+        world_size: Option<u32>,
     },
     /// Check a pipeline file and its inputs without running it.
     Validate {
@@ -56,6 +63,10 @@ enum Command {
     /// Fit scaling laws and plan data, epochs and model size.
     #[command(subcommand)]
     Scaling(datamill_scaling::ScalingCommand),
+    /// Find label errors with confident learning (cleanlab's find_label_issues).
+    LabelIssues(datamill_learn::LabelIssuesArgs),
+    /// Train a fastText-compatible supervised classifier (a quality filter) from labeled JSONL.
+    TrainClassifier(datamill_learn::TrainClassifierArgs),
 }
 
 /// Exit code for bad pipelines, bad input files and refused runs.
@@ -81,6 +92,14 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Stages { name } => Ok(stages(name.as_deref())),
         Command::Scaling(cmd) => match datamill_scaling::run(&cmd) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(e) => Ok(fail(e)),
+        },
+        Command::LabelIssues(args) => match datamill_learn::run_label_issues(&args) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(e) => Ok(fail(e)),
+        },
+        Command::TrainClassifier(args) => match datamill_learn::run_train_classifier(&args) {
             Ok(()) => Ok(ExitCode::SUCCESS),
             Err(e) => Ok(fail(e)),
         },
@@ -110,7 +129,19 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             quiet,
             force,
             memory,
+            rank,
+            world_size,
         } => {
+            let shard = match (rank, world_size) {
+                (Some(r), Some(w)) if w == 0 || r >= w => {
+                    return Ok(fail(format!("--rank {r} must be below --world-size {w}")));
+                }
+                (Some(_), Some(_)) if force => {
+                    return Ok(fail("--force cannot be combined with --rank/--world-size"));
+                }
+                (Some(r), Some(w)) => Some((r, w)),
+                _ => None,
+            };
             let memory = match memory.as_deref().map(ByteSize::parse).transpose() {
                 Ok(m) => m.map(|b| b.0),
                 Err(e) => return Ok(fail(format!("--memory: {e}"))),
@@ -123,6 +154,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 output,
                 force,
                 memory,
+                shard,
                 ..Default::default()
             };
             if let Some(w) = workers {

@@ -520,3 +520,58 @@ fn stages_list_and_docs() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("```toml"));
     expect_exit2(&["stages", "nope"], &["unknown stage", "length"]);
 }
+
+#[test]
+fn tasks_of_a_slurm_style_array_produce_the_same_output_as_one_run() {
+    let d = tempfile::tempdir().unwrap();
+    let p = pipeline(d.path(), "256KB", "");
+    let reference = d.path().join("reference");
+    ok(&run(&[
+        "run",
+        p.to_str().unwrap(),
+        "-o",
+        reference.to_str().unwrap(),
+    ]));
+    let out = d.path().join("sharded");
+    let world = 3;
+    let children: Vec<_> = (0..world)
+        .map(|r| {
+            bin()
+                .args([
+                    "run",
+                    p.to_str().unwrap(),
+                    "-o",
+                    out.to_str().unwrap(),
+                    "-w",
+                    "1",
+                    "--rank",
+                    &r.to_string(),
+                    "--world-size",
+                    &world.to_string(),
+                ])
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        ok(&o);
+    }
+    assert!(tree(&out) == tree(&reference), "sharded output differs");
+    let (a, b) = (stats(&out), stats(&reference));
+    for k in ["input_docs", "output_docs", "quarantined", "output_bytes"] {
+        assert_eq!(a[k], b[k], "{k}");
+    }
+    expect_exit2(
+        &[
+            "run",
+            p.to_str().unwrap(),
+            "--rank",
+            "3",
+            "--world-size",
+            "3",
+        ],
+        &["--rank 3"],
+    );
+}

@@ -109,6 +109,11 @@ pub struct RunOptions {
     pub force: bool,
     /// Memory budget for global stages' deciders, in bytes (`None`: unbounded).
     pub memory: Option<u64>,
+    /// Run as task `rank` of `world` (`Some((rank, world))`): this process takes the units
+    /// whose index modulo `world` is `rank`, in every pass; between passes it waits for the
+    /// other tasks' completion markers in the shared output folder. Rank 0 decides global
+    /// stages and writes `stats.json`. The same output as one local run, byte for byte.
+    pub shard: Option<(u32, u32)>,
 }
 
 impl Default for RunOptions {
@@ -118,6 +123,7 @@ impl Default for RunOptions {
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             force: false,
             memory: None,
+            shard: None,
         }
     }
 }
@@ -208,7 +214,8 @@ fn state_err(path: &Path, e: impl std::fmt::Display) -> RunError {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
-    let tmp = path.with_extension("tmp");
+    // A per-process temporary name: several tasks may write the same (identical) file.
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(|e| IoError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| IoError::io(path, e))?;
     Ok(())
@@ -283,14 +290,20 @@ pub fn plan_units(p: &Pipeline, files: &[InputFile]) -> Result<Vec<WorkUnit>, Ru
     Ok(units)
 }
 
-/// Runs `f` over `tasks` on `workers` threads, largest first; returns results in task order.
+/// Runs `f(unit)` over `tasks` (unit, size) on `workers` threads, largest first; returns
+/// results in the order of `tasks`.
 fn parallel<T: Send>(
     tasks: &[(usize, u64)],
     workers: usize,
     stop: &AtomicBool,
     f: impl Fn(usize) -> Result<T, RunError> + Sync,
 ) -> Result<Vec<T>, RunError> {
-    let mut order: Vec<(usize, u64)> = tasks.to_vec();
+    // (position, size, unit), largest first, ties in input order.
+    let mut order: Vec<(usize, u64, usize)> = tasks
+        .iter()
+        .enumerate()
+        .map(|(i, &(u, size))| (i, size, u))
+        .collect();
     order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<T>>> = Mutex::new((0..tasks.len()).map(|_| None).collect());
@@ -303,10 +316,10 @@ fn parallel<T: Send>(
                         return;
                     }
                     let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&(task, _)) = order.get(k) else {
+                    let Some(&(task, _, unit)) = order.get(k) else {
                         return;
                     };
-                    match f(task) {
+                    match f(unit) {
                         Ok(v) => results.lock().expect("results lock")[task] = Some(v),
                         Err(e) => {
                             stop.store(true, Ordering::Relaxed);
@@ -695,6 +708,34 @@ impl Ctx<'_> {
         }
     }
 
+    /// Waits until every unit's marker of pass `k` exists, then reads them all.
+    fn wait_for_markers(
+        &self,
+        k: usize,
+        units: usize,
+        stop: &AtomicBool,
+    ) -> Result<Vec<TaskDone>, RunError> {
+        let mut out = Vec::with_capacity(units);
+        for u in 0..units {
+            let m = self.marker(k, u);
+            self.wait_for_file(&m, stop)?;
+            let bytes = std::fs::read(&m).map_err(|e| IoError::io(&m, e))?;
+            out.push(serde_json::from_slice(&bytes).map_err(|e| state_err(&m, e))?);
+        }
+        Ok(out)
+    }
+
+    /// Polls for a file written (atomically) by another task.
+    fn wait_for_file(&self, path: &Path, stop: &AtomicBool) -> Result<(), RunError> {
+        while !path.exists() {
+            if stop.load(Ordering::Relaxed) {
+                return Err(RunError::Interrupted);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        Ok(())
+    }
+
     /// Runs the decider of global stage `g` over segment `k`'s summaries (or loads its
     /// stored verdicts).
     #[allow(clippy::type_complexity)]
@@ -705,6 +746,7 @@ impl Ctx<'_> {
         passed: &[u32],
         memory: Option<u64>,
         workers: usize,
+        rank: u32,
     ) -> Result<(Verdicts, Option<Box<dyn Stage>>, f64), RunError> {
         let bin = self.state_dir.join(format!("decide{k}.bin"));
         let meta = self.state_dir.join(format!("decide{k}.json"));
@@ -740,9 +782,23 @@ impl Ctx<'_> {
         } else {
             format!("{kind}-{}", same_kind_before + 1)
         };
+        // Only rank 0 writes reports and stored verdicts; another rank re-deciding (for a
+        // stage with a transform) works in a private folder.
+        let (report_dir, work_dir) = if rank == 0 {
+            (
+                self.out.join("dedup").join(report_name),
+                self.state_dir.join(format!("work{k}")),
+            )
+        } else {
+            let private = self.state_dir.join(format!("rank{rank}"));
+            (
+                private.join("dedup").join(report_name),
+                private.join(format!("work{k}")),
+            )
+        };
         let dcx = DecideCx {
-            report_dir: self.out.join("dedup").join(report_name),
-            work_dir: self.state_dir.join(format!("work{k}")),
+            report_dir,
+            work_dir,
             memory_budget: memory,
             workers,
         };
@@ -778,6 +834,9 @@ impl Ctx<'_> {
         let mut codes = Vec::new();
         for u in 0..passed.len() {
             codes.extend_from_slice(verdicts.unit_codes(u));
+        }
+        if rank != 0 {
+            return Ok((verdicts, transform, seconds));
         }
         write_atomic(&bin, &codes)?;
         let m = Meta {
@@ -901,8 +960,9 @@ pub fn run(
         &run_json,
         &serde_json::to_vec_pretty(&state).map_err(|e| state_err(&run_json, e))?,
     )?;
-    // Leftover temporary files of an interrupted run.
-    if let Ok(entries) = std::fs::read_dir(&out) {
+    // Leftover temporary files of an interrupted run (with several tasks sharing the folder,
+    // each task cleans its own units instead).
+    if let (None, Ok(entries)) = (opts.shard, std::fs::read_dir(&out)) {
         for e in entries.flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
             if n.ends_with(".tmp") && is_ours(n.trim_end_matches(".tmp")) {
@@ -952,7 +1012,10 @@ pub fn run(
     let mut transform: Option<Box<dyn Stage>> = None;
     let nseg = segs.len();
     for (k, seg) in segs.iter().enumerate() {
-        let tasks: Vec<(usize, u64)> = (0..units.len()).map(|u| (u, ctx.task_size(k, u))).collect();
+        let tasks: Vec<(usize, u64)> = (0..units.len())
+            .filter(|&u| opts.shard.is_none_or(|(r, w)| u as u32 % w == r))
+            .map(|u| (u, ctx.task_size(k, u)))
+            .collect();
         let phase = if nseg == 1 {
             "run".to_string()
         } else {
@@ -964,6 +1027,11 @@ pub fn run(
             ctx.run_task(k, seg, u, verdicts.as_ref(), transform.as_deref(), &resumed)
         })?;
         ran += tasks.len() as u64 - (resumed.load(Ordering::Relaxed) - before);
+        // With several tasks, wait for the others' markers and read every unit's result.
+        let done = match opts.shard {
+            None => done,
+            Some(_) => ctx.wait_for_markers(k, units.len(), stop)?,
+        };
         for d in &done {
             total += &d.stats;
         }
@@ -973,7 +1041,12 @@ pub fn run(
             }
             let passed: Vec<u32> = done.iter().map(|d| d.passed).collect();
             progress.start_phase(format!("decide {}", p.steps[g].0), 0, passed.len() as u64);
-            let (v, t, secs) = ctx.decide(k, g, &passed, opts.memory, opts.workers)?;
+            let decider_rank = opts.shard.map_or(0, |(r, _)| r);
+            if decider_rank != 0 {
+                ctx.wait_for_file(&ctx.state_dir.join(format!("decide{k}.json")), stop)?;
+            }
+            let (v, t, secs) =
+                ctx.decide(k, g, &passed, opts.memory, opts.workers, decider_rank)?;
             total.stages[g].seconds += secs;
             verdicts = Some(v);
             transform = t;
@@ -995,7 +1068,9 @@ pub fn run(
     let stats_path = out.join("stats.json");
     let mut json = serde_json::to_vec_pretty(&sf).map_err(|e| state_err(&stats_path, e))?;
     json.push(b'\n');
-    write_atomic(&stats_path, &json)?;
+    if opts.shard.is_none_or(|(r, _)| r == 0) {
+        write_atomic(&stats_path, &json)?;
+    }
     Ok(RunReport {
         stats: total,
         out_dir: out,

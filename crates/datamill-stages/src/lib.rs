@@ -120,6 +120,7 @@ registry! {
     "metadata" => metadata::Metadata, false;
     "sample" => sample::Sample, false;
     "exact_dedup" => exact_dedup::ExactDedup, true;
+    "minhash_dedup" => minhash_dedup::MinhashDedup, true;
     "line_dedup" => line_dedup::LineDedup, true;
     "bloom_dedup" => bloom_dedup::BloomDedup, true;
     "gopher_quality" => gopher_quality::GopherQualityFilter, false;
@@ -132,6 +133,9 @@ registry! {
     "normalize" => normalize::Normalize, false;
     "url_filter" => url_filter::UrlFilter, false;
     "fasttext_classifier" => fasttext_classifier::FasttextClassifier, false;
+    "dsir" => dsir::Dsir, true;
+    "token_count" => token_count::TokenCount, false;
+    "score_select" => score_select::ScoreSelect, true;
 }
 
 /// Looks a stage type up by name.

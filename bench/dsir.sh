@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# DSIR selection, end to end, on one input: datamill's `dsir` stage vs data-selection 1.0.3
+# (PyPI, p-lambda/dsir HashedNgramDSIR) through the peer driver
+# ../shared/tools/peers/dsir_select.py (num_proc=1). Same raw input, same target, same k and
+# Gumbel seed; prints one line per run (docs, wall s, CPU s, docs per CPU-second = per core, peak
+# RSS MB, selected) and the overlap of the two selected sets (equal when both see the same
+# example order: one raw file, num_proc=1).
+#
+# Usage: bench/dsir.sh [RAW.jsonl TARGET.jsonl]
+#   Without arguments, RAW is SYNTHETIC: the shipped en_prose sample (2,178 docs) repeated
+#   REPEAT times (default 10 -> 21,780 docs; copy r gets ids "<id>#r<r>"), and TARGET its
+#   `shard == "manpages"` docs (183). The output says so.
+# Env: PY=python of a venv with data-selection 1.0.3 (default /tmp/dsirvenv/bin/python; pins in
+#      crates/datamill-stages/tests/golden/dsir/README.md), DATAMILL=binary (default: release
+#      build), OUT=work dir (default /tmp/dsir_bench), K=2000, SEED=0, WORKERS="1 2".
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+SHARED=${SHARED:-$ROOT/../shared}
+PY=${PY:-/tmp/dsirvenv/bin/python}
+OUT=${OUT:-/tmp/dsir_bench}
+K=${K:-2000}
+SEED=${SEED:-0}
+WORKERS=${WORKERS:-1 2}
+mkdir -p "$OUT"
+if [ $# -ge 2 ]; then
+  IN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+  TARGET=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+  echo "raw: $IN"
+  echo "target: $TARGET"
+else
+  IN=$OUT/en_prose_x${REPEAT:-10}.jsonl
+  TARGET=$OUT/target_manpages.jsonl
+  python3 - "$SHARED/data/samples/en_prose_sample.jsonl" "$IN" "$TARGET" "${REPEAT:-10}" <<'PY'
+import json, sys
+src, out, tgt, rep = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+lines = [l for l in open(src, encoding="utf-8").read().split("\n") if l]
+with open(out, "w", encoding="utf-8") as f:
+    for r in range(rep):
+        for l in lines:
+            d = json.loads(l)
+            d["id"] = f"{d['id']}#r{r}"
+            f.write(json.dumps(d, ensure_ascii=False) + "\n")
+with open(tgt, "w", encoding="utf-8") as f:
+    for l in lines:
+        if json.loads(l).get("shard") == "manpages":
+            f.write(l + "\n")
+PY
+  echo "raw: $IN -- SYNTHETIC: the shipped en_prose sample repeated ${REPEAT:-10} times (ids"
+  echo "     suffixed #r<copy>), not the real en_prose corpus"
+  echo "target: $TARGET (the sample's manpages)"
+fi
+DOCS_N=$(wc -l < "$IN")
+echo "docs: $DOCS_N, bytes: $(stat -c %s "$IN"), k=$K, seed=$SEED"
+if [ -z "${DATAMILL:-}" ]; then
+  (cd "$ROOT" && cargo build --release -q -p datamill-cli)
+  DATAMILL=${CARGO_TARGET_DIR:-$ROOT/target}/release/datamill
+fi
+
+measure() {
+  local name=$1; shift
+  /usr/bin/time -v -o "$OUT/$name.time" "$@" > "$OUT/$name.log" 2>&1
+}
+
+report() {
+  local name=$1 selected=$2
+  local tf=$OUT/$name.time
+  local user sys wall rss
+  user=$(awk -F': ' '/User time/ {print $2}' "$tf")
+  sys=$(awk -F': ' '/System time/ {print $2}' "$tf")
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tf" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")
+  python3 - "$name" "$DOCS_N" "$user" "$sys" "$wall" "$rss" "$selected" <<'PY'
+import sys
+name, docs, user, sys_, wall, rss, sel = sys.argv[1:]
+cpu = float(user) + float(sys_)
+print(f"RESULT {name:<16} docs={docs} wall_s={float(wall):.1f} cpu_s={cpu:.2f} "
+      f"docs_per_cpu_s={int(docs) / cpu:.0f} docs_per_wall_s={int(docs) / float(wall):.0f} "
+      f"peak_rss_mb={int(rss) / 1024:.0f} selected={sel}")
+PY
+}
+
+for w in $WORKERS; do
+  d=$OUT/datamill_w$w
+  rm -rf "$d"; mkdir -p "$d"
+  cat > "$d/pipeline.toml" <<TOML
+version = 1
+[input]
+paths = ["$IN"]
+[[stage]]
+type = "dsir"
+target = ["$TARGET"]
+k = $K
+seed = $SEED
+[output]
+compression = "none"
+TOML
+  measure "datamill_w$w" "$DATAMILL" run "$d/pipeline.toml" --output "$d/out" --workers "$w" --quiet --force
+  cat "$d"/out/*.jsonl | python3 -c "import json,sys; [print(json.loads(l)['id']) for l in sys.stdin]" > "$d/selected_ids.txt"
+  report "datamill_w$w" "$(wc -l < "$d/selected_ids.txt")"
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('       report: eligible', r['eligible'], 'kl_reduction', round(r['kl_reduction'], 6))" "$d/out/dedup/dsir/dsir.json"
+done
+
+measure data_selection "$PY" "$SHARED/tools/peers/dsir_select.py" "$IN" "$TARGET" "$OUT/data_selection" --k "$K" --seed "$SEED" --num-proc 1
+report data_selection "$(wc -l < "$OUT/data_selection/selected_ids.txt")"
+echo "       peer's own line: $(tail -1 "$OUT/data_selection.log")"
+
+python3 - "$OUT/datamill_w${WORKERS%% *}/selected_ids.txt" "$OUT/data_selection/selected_ids.txt" <<'PY'
+import sys
+a = set(open(sys.argv[1]).read().splitlines()); b = set(open(sys.argv[2]).read().splitlines())
+print(f"SELECTED datamill={len(a)} data_selection={len(b)} common={len(a & b)} identical={a == b}")
+PY

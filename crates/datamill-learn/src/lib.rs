@@ -1,0 +1,18 @@
+//! datamill-learn: label-issue detection with confident learning (cleanlab 2.9.0 parity) and
+//! fastText-compatible supervised classifier training.
+//!
+//! * [`label_issues`] — pure numerics: confident joint, calibration, every `filter_by`, label
+//!   quality scores and ranking, as cleanlab's `filter.find_label_issues`.
+//! * [`train`] — fastText 0.9.2 supervised training (softmax, word n-grams, hashing buckets,
+//!   SGD with linearly decaying learning rate) and a `.bin` writer that fastText loads.
+//! * [`io`] — labels and predicted probabilities from JSONL, CSV or NPY.
+//! * [`cli`] — the `datamill label-issues` and `datamill train-classifier` arguments and runners.
+
+pub mod cli;
+pub mod error;
+pub mod io;
+pub mod label_issues;
+pub mod train;
+
+pub use cli::{LabelIssuesArgs, TrainClassifierArgs, run_label_issues, run_train_classifier};
+pub use error::LearnError;

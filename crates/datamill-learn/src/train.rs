@@ -1,0 +1,912 @@
+//! fastText 0.9.2 supervised training (`fasttext supervised` / Python `train_supervised`) with
+//! `thread = 1`, re-implemented step by step so that the same data and hyperparameters give the
+//! **same model bytes** as C++ fastText run in a fresh process:
+//!
+//! * dictionary: fastText's `readWord` tokenization (space, `\t`, `\n`, `\v`, `\f`, `\r`, NUL),
+//!   `</s>` per line, `__label__` tokens as labels, `threshold` with libstdc++'s (unstable)
+//!   `std::sort` reproduced exactly (words before labels, by count descending), `minCount`;
+//! * input matrix `(nwords + bucket) x dim`: `DenseMatrix::uniform(1/dim, thread=1, seed)` —
+//!   `std::minstd_rand(seed)` and libstdc++'s `uniform_real_distribution<double>` — which in
+//!   fastText 0.9.2 fills only the first tenth of the entries (one of ten blocks per thread); the
+//!   rest is fresh (zeroed) memory. Output matrix `nlabels x dim`, zeros;
+//! * per line: word ids, char n-grams (`minn..maxn`, FNV-1a over signed bytes), word n-grams
+//!   (`h * 116049371 + hash`, sign-extended), one target label drawn with
+//!   `uniform_int_distribution(0, nlabels_in_line - 1)` from `minstd_rand(seed)`;
+//! * softmax loss, hidden = mean of the input rows, gradient normalized by the number of rows,
+//!   learning rate `lr * (1 - progress)` with progress updated every `lrUpdateRate` tokens, all
+//!   arithmetic in `f32` in fastText's order (`exp` in `f64` as `::exp(double)`);
+//! * the `.bin` layout of `FastText::saveModel` (magic, version 12, args, dictionary, dense
+//!   matrices).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::LearnError;
+
+const MAGIC: i32 = 793_712_314;
+const VERSION: i32 = 12;
+const EOS: &[u8] = b"</s>";
+/// fastText's label prefix.
+pub const LABEL_PREFIX: &str = "__label__";
+
+/// Training hyperparameters (fastText's names in brackets). `Default` = the `fasttext supervised`
+/// defaults, with `thread = 1`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    /// Learning rate (`lr`, default 0.1).
+    pub lr: f64,
+    /// Hidden dimension (`dim`, default 100).
+    pub dim: usize,
+    /// Epochs (`epoch`, default 5).
+    pub epoch: usize,
+    /// Minimum word count (`minCount`, default 1).
+    pub min_count: i64,
+    /// Minimum label count (`minCountLabel`, default 0).
+    pub min_count_label: i64,
+    /// Max word n-gram length (`wordNgrams`, default 1).
+    pub word_ngrams: usize,
+    /// Hash buckets for word and char n-grams (`bucket`, default 2,000,000).
+    pub bucket: usize,
+    /// Min char n-gram length (`minn`, default 0).
+    pub minn: usize,
+    /// Max char n-gram length (`maxn`, default 0 = none).
+    pub maxn: usize,
+    /// Progress/learning-rate update interval in tokens (`lrUpdateRate`, default 100).
+    pub lr_update_rate: usize,
+    /// Random seed (`seed`, default 0).
+    pub seed: i32,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            lr: 0.1,
+            dim: 100,
+            epoch: 5,
+            min_count: 1,
+            min_count_label: 0,
+            word_ngrams: 1,
+            bucket: 2_000_000,
+            minn: 0,
+            maxn: 0,
+            lr_update_rate: 100,
+            seed: 0,
+        }
+    }
+}
+
+impl TrainOptions {
+    fn validate(&self) -> Result<(), LearnError> {
+        let bad = |m: String| Err(LearnError::invalid(m));
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad(format!("lr must be > 0, got {}", self.lr));
+        }
+        if self.dim == 0 || self.dim > 100_000 {
+            return bad(format!("dim must be in 1..=100000, got {}", self.dim));
+        }
+        if self.epoch == 0 {
+            return bad("epoch must be >= 1".into());
+        }
+        if self.word_ngrams == 0 {
+            return bad("word_ngrams must be >= 1".into());
+        }
+        if self.maxn > 0 && self.minn == 0 {
+            return bad("minn must be >= 1 when maxn > 0".into());
+        }
+        if self.maxn > 0 && self.minn > self.maxn {
+            return bad(format!("minn {} > maxn {}", self.minn, self.maxn));
+        }
+        if (self.word_ngrams > 1 || self.maxn > 0) && self.bucket == 0 {
+            return bad("bucket must be > 0 with word_ngrams > 1 or char n-grams".into());
+        }
+        if self.bucket > i32::MAX as usize {
+            return bad(format!(
+                "bucket {} does not fit fastText's int32",
+                self.bucket
+            ));
+        }
+        if self.lr_update_rate == 0 {
+            return bad("lr_update_rate must be >= 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// `std::minstd_rand`.
+#[derive(Debug, Clone)]
+struct MinStd(u64);
+
+impl MinStd {
+    const M: u64 = 2_147_483_647;
+    fn new(seed: i64) -> Self {
+        // linear_congruential_engine::seed: s mod m (of the value as unsigned long), 0 -> 1.
+        let s = (seed as u64) % Self::M;
+        MinStd(if s == 0 { 1 } else { s })
+    }
+    fn next(&mut self) -> u64 {
+        self.0 = self.0 * 48_271 % Self::M;
+        self.0
+    }
+    /// `std::generate_canonical<double, 53>` (two draws).
+    fn canonical(&mut self) -> f64 {
+        let r = 2_147_483_646.0f64;
+        let mut sum = 0.0f64;
+        let mut tmp = 1.0f64;
+        for _ in 0..2 {
+            sum += (self.next() - 1) as f64 * tmp;
+            tmp *= r;
+        }
+        let ret = sum / tmp;
+        if ret >= 1.0 {
+            1.0 - f64::EPSILON / 2.0
+        } else {
+            ret
+        }
+    }
+    /// `std::uniform_int_distribution<int>(0, hi)` (libstdc++'s rejection method).
+    fn uniform_int(&mut self, hi: u64) -> u64 {
+        let urngrange = 2_147_483_646u64 - 1;
+        let uerange = hi + 1;
+        let scaling = urngrange / uerange;
+        let past = uerange * scaling;
+        loop {
+            let r = self.next() - 1;
+            if r < past {
+                return r / scaling;
+            }
+        }
+    }
+}
+
+/// fastText's `Dictionary::hash`: FNV-1a over sign-extended bytes.
+fn fnv(bytes: &[u8]) -> u32 {
+    let mut h: u32 = 2_166_136_261;
+    for &b in bytes {
+        h = (h ^ (b as i8 as i32 as u32)).wrapping_mul(16_777_619);
+    }
+    h
+}
+
+#[inline]
+fn is_sep(c: u8) -> bool {
+    matches!(c, b' ' | b'\n' | b'\r' | b'\t' | 0x0b | 0x0c | 0)
+}
+
+/// Tokens of one line as fastText's `readWord` yields them, ending with `</s>`.
+fn tokens(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    line.split(|&c| is_sep(c))
+        .filter(|t| !t.is_empty())
+        .chain(std::iter::once(EOS))
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    word: Vec<u8>,
+    count: i64,
+    label: bool,
+}
+
+/// libstdc++ `std::sort` (introsort + final insertion sort), reproduced so that entries with
+/// equal keys end up in the same order as in fastText.
+mod stdsort {
+    pub(super) fn sort<T: Clone>(v: &mut [T], less: &impl Fn(&T, &T) -> bool) {
+        let n = v.len();
+        if n < 2 {
+            return;
+        }
+        let lg = usize::BITS - 1 - n.leading_zeros();
+        introsort_loop(v, 0, n, 2 * lg as usize, less);
+        final_insertion_sort(v, 0, n, less);
+    }
+
+    const THRESHOLD: usize = 16;
+
+    fn introsort_loop<T: Clone>(
+        v: &mut [T],
+        first: usize,
+        mut last: usize,
+        mut depth: usize,
+        less: &impl Fn(&T, &T) -> bool,
+    ) {
+        while last - first > THRESHOLD {
+            if depth == 0 {
+                heap_sort(&mut v[first..last], less);
+                return;
+            }
+            depth -= 1;
+            let cut = partition_pivot(v, first, last, less);
+            introsort_loop(v, cut, last, depth, less);
+            last = cut;
+        }
+    }
+
+    fn partition_pivot<T: Clone>(
+        v: &mut [T],
+        first: usize,
+        last: usize,
+        less: &impl Fn(&T, &T) -> bool,
+    ) -> usize {
+        let mid = first + (last - first) / 2;
+        move_median_to_first(v, first, first + 1, mid, last - 1, less);
+        // __unguarded_partition(first + 1, last, first)
+        let (mut lo, mut hi) = (first + 1, last);
+        loop {
+            while less(&v[lo], &v[first]) {
+                lo += 1;
+            }
+            hi -= 1;
+            while less(&v[first], &v[hi]) {
+                hi -= 1;
+            }
+            if lo >= hi {
+                return lo;
+            }
+            v.swap(lo, hi);
+            lo += 1;
+        }
+    }
+
+    fn move_median_to_first<T>(
+        v: &mut [T],
+        result: usize,
+        a: usize,
+        b: usize,
+        c: usize,
+        less: &impl Fn(&T, &T) -> bool,
+    ) {
+        let pick = if less(&v[a], &v[b]) {
+            if less(&v[b], &v[c]) {
+                b
+            } else if less(&v[a], &v[c]) {
+                c
+            } else {
+                a
+            }
+        } else if less(&v[a], &v[c]) {
+            a
+        } else if less(&v[b], &v[c]) {
+            c
+        } else {
+            b
+        };
+        v.swap(result, pick);
+    }
+
+    fn final_insertion_sort<T: Clone>(
+        v: &mut [T],
+        first: usize,
+        last: usize,
+        less: &impl Fn(&T, &T) -> bool,
+    ) {
+        if last - first > THRESHOLD {
+            insertion_sort(v, first, first + THRESHOLD, less);
+            for i in first + THRESHOLD..last {
+                unguarded_linear_insert(v, i, less);
+            }
+        } else {
+            insertion_sort(v, first, last, less);
+        }
+    }
+
+    fn insertion_sort<T: Clone>(
+        v: &mut [T],
+        first: usize,
+        last: usize,
+        less: &impl Fn(&T, &T) -> bool,
+    ) {
+        for i in first + 1..last {
+            if less(&v[i], &v[first]) {
+                let val = v[i].clone();
+                for j in (first..i).rev() {
+                    v[j + 1] = v[j].clone();
+                }
+                v[first] = val;
+            } else {
+                unguarded_linear_insert(v, i, less);
+            }
+        }
+    }
+
+    fn unguarded_linear_insert<T: Clone>(
+        v: &mut [T],
+        mut last: usize,
+        less: &impl Fn(&T, &T) -> bool,
+    ) {
+        let val = v[last].clone();
+        let mut next = last - 1;
+        while less(&val, &v[next]) {
+            v[last] = v[next].clone();
+            last = next;
+            next -= 1;
+        }
+        v[last] = val;
+    }
+
+    fn adjust_heap<T: Clone>(
+        v: &mut [T],
+        mut hole: usize,
+        len: usize,
+        value: T,
+        less: &impl Fn(&T, &T) -> bool,
+    ) {
+        let top = hole;
+        let mut second = hole;
+        while second < (len - 1) / 2 {
+            second = 2 * (second + 1);
+            if less(&v[second], &v[second - 1]) {
+                second -= 1;
+            }
+            v[hole] = v[second].clone();
+            hole = second;
+        }
+        if len & 1 == 0 && second == (len - 2) / 2 {
+            second = 2 * (second + 1);
+            v[hole] = v[second - 1].clone();
+            hole = second - 1;
+        }
+        // __push_heap
+        while hole > top {
+            let parent = (hole - 1) / 2;
+            if !less(&v[parent], &value) {
+                break;
+            }
+            v[hole] = v[parent].clone();
+            hole = parent;
+        }
+        v[hole] = value;
+    }
+
+    fn heap_sort<T: Clone>(v: &mut [T], less: &impl Fn(&T, &T) -> bool) {
+        let len = v.len();
+        if len >= 2 {
+            let mut parent = (len - 2) / 2;
+            loop {
+                let value = v[parent].clone();
+                adjust_heap(v, parent, len, value, less);
+                if parent == 0 {
+                    break;
+                }
+                parent -= 1;
+            }
+        }
+        let mut last = len;
+        while last > 1 {
+            last -= 1;
+            let value = v[last].clone();
+            v[last] = v[0].clone();
+            adjust_heap(v, 0, last, value, less);
+        }
+    }
+}
+
+/// A trained (or training) fastText supervised model.
+#[derive(Debug, Clone)]
+pub struct Model {
+    opts: TrainOptions,
+    entries: Vec<Entry>,
+    nwords: usize,
+    ntokens: i64,
+    word2id: HashMap<Vec<u8>, usize>,
+    /// Input rows of each word (`[id, char n-grams...]`).
+    subwords: Vec<Vec<u32>>,
+    input: Vec<f32>,
+    output: Vec<f32>,
+}
+
+/// Summary of a training run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSummary {
+    /// Number of training lines.
+    pub lines: usize,
+    /// Words in the dictionary.
+    pub nwords: usize,
+    /// Labels in the dictionary.
+    pub nlabels: usize,
+    /// Tokens in the training data (fastText's `ntokens`).
+    pub ntokens: i64,
+    /// Updates made (examples seen over all epochs).
+    pub updates: u64,
+    /// Average training loss (`-log p(target)`) over all updates.
+    pub avg_loss: f64,
+}
+
+/// One fastText training line: `__label__a __label__b word word ...` (no newline).
+pub fn fasttext_line(labels: &[String], text: &str, lowercase: bool) -> String {
+    let mut s = String::with_capacity(text.len() + 16 * labels.len());
+    for l in labels {
+        s.push_str(LABEL_PREFIX);
+        s.push_str(l);
+        s.push(' ');
+    }
+    for c in text.chars() {
+        if c == '\n' {
+            s.push(' ');
+        } else if lowercase {
+            s.extend(c.to_lowercase());
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
+
+impl Model {
+    fn compute_subwords(&self, word: &[u8], out: &mut Vec<u32>) {
+        compute_subwords(&self.opts, self.nwords, word, out);
+    }
+
+    /// `getLine`: input rows and label ids of a line; returns the number of tokens read.
+    fn line(
+        &self,
+        line: &[u8],
+        words: &mut Vec<u32>,
+        labels: &mut Vec<usize>,
+        hashes: &mut Vec<i32>,
+    ) -> usize {
+        words.clear();
+        labels.clear();
+        hashes.clear();
+        let mut n = 0;
+        let mut buf = Vec::new();
+        for tok in tokens(line) {
+            n += 1;
+            let h = fnv(tok);
+            match self.word2id.get(tok) {
+                Some(&id) if id < self.nwords => {
+                    if self.opts.maxn == 0 {
+                        words.push(id as u32);
+                    } else {
+                        words.extend_from_slice(&self.subwords[id]);
+                    }
+                    hashes.push(h as i32);
+                }
+                Some(&id) => labels.push(id - self.nwords),
+                None => {
+                    if !tok.starts_with(LABEL_PREFIX.as_bytes()) {
+                        if tok != EOS {
+                            buf.clear();
+                            buf.push(b'<');
+                            buf.extend_from_slice(tok);
+                            buf.push(b'>');
+                            self.compute_subwords(&buf, words);
+                        }
+                        hashes.push(h as i32);
+                    }
+                }
+            }
+        }
+        let ng = self.opts.word_ngrams;
+        if ng > 1 {
+            let b = self.opts.bucket as u64;
+            for i in 0..hashes.len() {
+                let mut h = hashes[i] as i64 as u64;
+                for &hj in hashes.iter().take((i + ng).min(hashes.len())).skip(i + 1) {
+                    h = h.wrapping_mul(116_049_371).wrapping_add(hj as i64 as u64);
+                    words.push((self.nwords as u64 + h % b) as u32);
+                }
+            }
+        }
+        n
+    }
+
+    /// Trains on fastText-format lines (`__label__x text`, see [`fasttext_line`]).
+    pub fn train(
+        lines: &[String],
+        opts: &TrainOptions,
+    ) -> Result<(Model, TrainSummary), LearnError> {
+        opts.validate()?;
+        let mut opts = opts.clone();
+        if opts.word_ngrams <= 1 && opts.maxn == 0 {
+            // as `fasttext supervised` (Args::parseArgs): no n-gram rows needed
+            opts.bucket = 0;
+        }
+        // readFromFile
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut ntokens = 0i64;
+        for line in lines {
+            for tok in tokens(line.as_bytes()) {
+                ntokens += 1;
+                match index.get(tok) {
+                    Some(&i) => entries[i].count += 1,
+                    None => {
+                        index.insert(tok.to_vec(), entries.len());
+                        entries.push(Entry {
+                            word: tok.to_vec(),
+                            count: 1,
+                            label: tok.starts_with(LABEL_PREFIX.as_bytes()),
+                        });
+                    }
+                }
+            }
+        }
+        // threshold
+        stdsort::sort(&mut entries, &|a: &Entry, b: &Entry| {
+            if a.label != b.label {
+                !a.label & b.label
+            } else {
+                a.count > b.count
+            }
+        });
+        entries.retain(|e| {
+            if e.label {
+                e.count >= opts.min_count_label
+            } else {
+                e.count >= opts.min_count
+            }
+        });
+        let nwords = entries.iter().filter(|e| !e.label).count();
+        let nlabels = entries.len() - nwords;
+        if nwords == 0 {
+            return Err(LearnError::invalid(
+                "empty vocabulary: try a smaller min_count",
+            ));
+        }
+        if nlabels == 0 {
+            return Err(LearnError::invalid(
+                "no labels in the training data (lines need a __label__ token)",
+            ));
+        }
+        let word2id: HashMap<Vec<u8>, usize> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.word.clone(), i))
+            .collect();
+        let mut subwords = Vec::with_capacity(nwords);
+        for e in &entries[..nwords] {
+            let mut s = vec![subwords.len() as u32];
+            if e.word != EOS {
+                let mut w = Vec::with_capacity(e.word.len() + 2);
+                w.push(b'<');
+                w.extend_from_slice(&e.word);
+                w.push(b'>');
+                compute_subwords(&opts, nwords, &w, &mut s);
+            }
+            subwords.push(s);
+        }
+        let dim = opts.dim;
+        let rows = nwords + opts.bucket;
+        let total = rows
+            .checked_mul(dim)
+            .filter(|&t| t <= (isize::MAX as usize) / 4)
+            .ok_or_else(|| LearnError::invalid("input matrix too large"))?;
+        let mut input = vec![0f32; total];
+        {
+            // DenseMatrix::uniform(1.0 / dim, thread = 1, seed): block 0 of 10.
+            let a = (1.0f64 / dim as f64) as f32;
+            let (lo, hi) = (f64::from(-a), f64::from(a));
+            let mut rng = MinStd::new(i64::from(opts.seed));
+            let block = total / 10;
+            for v in input.iter_mut().take(block) {
+                *v = (rng.canonical() * (hi - lo) + lo) as f32;
+            }
+        }
+        let output = vec![0f32; nlabels * dim];
+        let mut model = Model {
+            opts,
+            entries,
+            nwords,
+            ntokens,
+            word2id,
+            subwords,
+            input,
+            output,
+        };
+        let summary = model.run_sgd(lines);
+        Ok((model, summary))
+    }
+
+    fn run_sgd(&mut self, lines: &[String]) -> TrainSummary {
+        let dim = self.opts.dim;
+        let nlabels = self.entries.len() - self.nwords;
+        let mut rng = MinStd::new(i64::from(self.opts.seed));
+        let total_tokens = self.opts.epoch as i64 * self.ntokens;
+        let mut token_count = 0i64;
+        let mut local = 0i64;
+        let (mut words, mut labels, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
+        let mut hidden = vec![0f32; dim];
+        let mut grad = vec![0f32; dim];
+        let mut out = vec![0f32; nlabels];
+        let mut updates = 0u64;
+        let mut loss_sum = 0f64;
+        let mut li = 0usize;
+        while token_count < total_tokens {
+            let progress = token_count as f32 / total_tokens as f32;
+            let lr = (self.opts.lr * (1.0 - f64::from(progress))) as f32;
+            if li == lines.len() {
+                li = 0; // the empty read at end of file: no tokens, no update
+                continue;
+            }
+            let n = self.line(lines[li].as_bytes(), &mut words, &mut labels, &mut hashes);
+            li += 1;
+            local += n as i64;
+            if !labels.is_empty() && !words.is_empty() {
+                let t = rng.uniform_int(labels.len() as u64 - 1) as usize;
+                let target = labels[t];
+                // computeHidden
+                hidden.iter_mut().for_each(|h| *h = 0.0);
+                for &w in &words {
+                    let row = &self.input[w as usize * dim..(w as usize + 1) * dim];
+                    for (h, &x) in hidden.iter_mut().zip(row) {
+                        *h += x;
+                    }
+                }
+                let inv = (1.0f64 / words.len() as f64) as f32;
+                hidden.iter_mut().for_each(|h| *h *= inv);
+                grad.iter_mut().for_each(|g| *g = 0.0);
+                softmax(&self.output, &hidden, &mut out);
+                for (i, &o) in out.iter().enumerate() {
+                    let label = if i == target { 1.0f32 } else { 0.0 };
+                    let alpha = lr * (label - o);
+                    let row = &mut self.output[i * dim..(i + 1) * dim];
+                    for j in 0..dim {
+                        grad[j] += alpha * row[j];
+                    }
+                    for j in 0..dim {
+                        row[j] += alpha * hidden[j];
+                    }
+                }
+                loss_sum += -f64::from(((f64::from(out[target])) + 1e-5).ln() as f32);
+                updates += 1;
+                grad.iter_mut().for_each(|g| *g *= inv);
+                for &w in &words {
+                    let row = &mut self.input[w as usize * dim..(w as usize + 1) * dim];
+                    for (x, &g) in row.iter_mut().zip(&grad) {
+                        *x += g;
+                    }
+                }
+            }
+            if local > self.opts.lr_update_rate as i64 {
+                token_count += local;
+                local = 0;
+            }
+        }
+        TrainSummary {
+            lines: lines.len(),
+            nwords: self.nwords,
+            nlabels,
+            ntokens: self.ntokens,
+            updates,
+            avg_loss: if updates > 0 {
+                loss_sum / updates as f64
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Labels (with the `__label__` prefix), in output-matrix order.
+    pub fn labels(&self) -> Vec<String> {
+        self.entries[self.nwords..]
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.word).into_owned())
+            .collect()
+    }
+
+    /// Number of dictionary words.
+    pub fn nwords(&self) -> usize {
+        self.nwords
+    }
+
+    /// The options used (after fastText's `bucket = 0` rule).
+    pub fn options(&self) -> &TrainOptions {
+        &self.opts
+    }
+
+    /// Top label (index into [`Model::labels`]) and its probability for a text (one line;
+    /// newlines are separators), or `None` when no word or n-gram of the text is known.
+    pub fn predict(&self, text: &str) -> Option<(usize, f32)> {
+        let (mut words, mut labels, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
+        self.line(text.as_bytes(), &mut words, &mut labels, &mut hashes);
+        if words.is_empty() {
+            return None;
+        }
+        let dim = self.opts.dim;
+        let mut hidden = vec![0f32; dim];
+        for &w in &words {
+            let row = &self.input[w as usize * dim..(w as usize + 1) * dim];
+            for (h, &x) in hidden.iter_mut().zip(row) {
+                *h += x;
+            }
+        }
+        let inv = (1.0f64 / words.len() as f64) as f32;
+        hidden.iter_mut().for_each(|h| *h *= inv);
+        let mut out = vec![0f32; self.entries.len() - self.nwords];
+        softmax(&self.output, &hidden, &mut out);
+        let mut best = 0;
+        for (i, &p) in out.iter().enumerate() {
+            if p > out[best] {
+                best = i;
+            }
+        }
+        Some((best, out[best]))
+    }
+
+    /// The model in fastText's `.bin` format (`FastText::saveModel`).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let o = &self.opts;
+        let mut b = Vec::with_capacity(64 + 4 * (self.input.len() + self.output.len()));
+        let i32s = |b: &mut Vec<u8>, v: i32| b.extend_from_slice(&v.to_le_bytes());
+        i32s(&mut b, MAGIC);
+        i32s(&mut b, VERSION);
+        // Args::save
+        for v in [
+            o.dim as i32,
+            5, // ws
+            o.epoch as i32,
+            o.min_count as i32,
+            5, // neg
+            o.word_ngrams as i32,
+            3, // loss: softmax
+            3, // model: supervised
+            o.bucket as i32,
+            o.minn as i32,
+            o.maxn as i32,
+            o.lr_update_rate as i32,
+        ] {
+            i32s(&mut b, v);
+        }
+        b.extend_from_slice(&1e-4f64.to_le_bytes()); // t
+        // Dictionary::save
+        i32s(&mut b, self.entries.len() as i32);
+        i32s(&mut b, self.nwords as i32);
+        i32s(&mut b, (self.entries.len() - self.nwords) as i32);
+        b.extend_from_slice(&self.ntokens.to_le_bytes());
+        b.extend_from_slice(&(-1i64).to_le_bytes()); // pruneidx_size
+        for e in &self.entries {
+            b.extend_from_slice(&e.word);
+            b.push(0);
+            b.extend_from_slice(&e.count.to_le_bytes());
+            b.push(u8::from(e.label));
+        }
+        b.push(0); // quant_input
+        let dim = o.dim as i64;
+        b.extend_from_slice(&((self.input.len() as i64) / dim).to_le_bytes());
+        b.extend_from_slice(&dim.to_le_bytes());
+        for v in &self.input {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.push(0); // qout
+        b.extend_from_slice(&((self.output.len() as i64) / dim).to_le_bytes());
+        b.extend_from_slice(&dim.to_le_bytes());
+        for v in &self.output {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
+    /// Writes the `.bin` file.
+    pub fn save(&self, path: &Path) -> Result<(), LearnError> {
+        let mut f = std::fs::File::create(path).map_err(|e| LearnError::io(path, e))?;
+        f.write_all(&self.to_bytes())
+            .and_then(|_| f.flush())
+            .map_err(|e| LearnError::io(path, e))
+    }
+}
+
+/// `computeSubwords` on a word wrapped in `<` `>`: char n-gram rows `nwords + hash % bucket`.
+fn compute_subwords(o: &TrainOptions, nwords: usize, word: &[u8], out: &mut Vec<u32>) {
+    if o.maxn == 0 || o.bucket == 0 {
+        return;
+    }
+    let n = word.len();
+    for i in 0..n {
+        if word[i] & 0xC0 == 0x80 {
+            continue;
+        }
+        let mut h: u32 = 2_166_136_261;
+        let mut j = i;
+        let mut len = 1usize;
+        while j < n && len <= o.maxn {
+            h = (h ^ (word[j] as i8 as i32 as u32)).wrapping_mul(16_777_619);
+            j += 1;
+            while j < n && word[j] & 0xC0 == 0x80 {
+                h = (h ^ (word[j] as i8 as i32 as u32)).wrapping_mul(16_777_619);
+                j += 1;
+            }
+            if len >= o.minn && !(len == 1 && (i == 0 || j == n)) {
+                out.push((nwords + (h % o.bucket as u32) as usize) as u32);
+            }
+            len += 1;
+        }
+    }
+}
+
+/// `SoftmaxLoss::computeOutput`.
+fn softmax(output: &[f32], hidden: &[f32], out: &mut [f32]) {
+    let dim = hidden.len();
+    for (i, o) in out.iter_mut().enumerate() {
+        let row = &output[i * dim..(i + 1) * dim];
+        let mut d = 0f32;
+        for (a, b) in row.iter().zip(hidden) {
+            d += a * b;
+        }
+        *o = d;
+    }
+    let mut max = out[0];
+    for &v in out.iter() {
+        if max < v {
+            max = v;
+        }
+    }
+    let mut z = 0f32;
+    for v in out.iter_mut() {
+        *v = (f64::from(*v - max)).exp() as f32;
+        z += *v;
+    }
+    for v in out.iter_mut() {
+        *v /= z;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minstd_and_canonical_match_libstdcxx() {
+        // std::minstd_rand(1): 48271, 182605794, ...
+        let mut r = MinStd::new(0);
+        assert_eq!(r.next(), 48_271);
+        assert_eq!(r.next(), 182_605_794);
+        // First input-matrix values fastText 0.9.2 writes for dim 10, seed 0.
+        let mut r = MinStd::new(0);
+        let a = (1.0f64 / 10.0) as f32;
+        let v: Vec<f32> = (0..3)
+            .map(|_| (r.canonical() * (f64::from(a) * 2.0) - f64::from(a)) as f32)
+            .collect();
+        let v: Vec<f64> = v.into_iter().map(f64::from).collect();
+        assert_eq!(
+            v,
+            vec![
+                -0.082_993_514_835_834_5,
+                0.078_322_254_121_303_56,
+                -0.062_062_047_421_932_22
+            ]
+        );
+    }
+
+    #[test]
+    fn std_sort_matches_a_stable_sort_on_distinct_keys_and_sorts_ties() {
+        let mut v: Vec<(i64, usize)> = (0..300).map(|i| ((i * 7919 % 13) as i64, i)).collect();
+        stdsort::sort(&mut v, &|a: &(i64, usize), b: &(i64, usize)| a.0 > b.0);
+        assert!(v.windows(2).all(|w| w[0].0 >= w[1].0));
+        let mut w: Vec<(i64, usize)> = (0..300).map(|i| (i as i64 * 31 % 1009, i)).collect();
+        let mut expect = w.clone();
+        expect.sort_by_key(|a| std::cmp::Reverse(a.0));
+        stdsort::sort(&mut w, &|a: &(i64, usize), b: &(i64, usize)| a.0 > b.0);
+        assert_eq!(w, expect);
+    }
+
+    #[test]
+    fn learns_a_toy_task_and_is_deterministic() {
+        let mut lines = Vec::new();
+        for i in 0..200 {
+            let (l, t) = if i % 2 == 0 {
+                ("pos", "good great fine nice")
+            } else {
+                ("neg", "bad awful poor ugly")
+            };
+            lines.push(fasttext_line(&[l.to_string()], &format!("{t} w{i}"), false));
+        }
+        let opts = TrainOptions {
+            dim: 8,
+            epoch: 5,
+            lr: 0.5,
+            word_ngrams: 2,
+            bucket: 1000,
+            ..Default::default()
+        };
+        let (m, s) = Model::train(&lines, &opts).unwrap();
+        assert_eq!(s.nlabels, 2);
+        let labels = m.labels();
+        let (top, _) = m.predict("great nice").unwrap();
+        assert_eq!(labels[top], "__label__pos");
+        let (top, _) = m.predict("awful ugly").unwrap();
+        assert_eq!(labels[top], "__label__neg");
+        let (m2, _) = Model::train(&lines, &opts).unwrap();
+        assert_eq!(m.to_bytes(), m2.to_bytes());
+        assert!(Model::train(&["no labels here".to_string()], &opts).is_err());
+    }
+}

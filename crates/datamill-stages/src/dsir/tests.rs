@@ -1,0 +1,534 @@
+//! Checks against data-selection 1.0.3 (`tests/golden/dsir/`, made by `make_golden.py`).
+
+use super::*;
+use serde_json::Value;
+use std::collections::HashSet;
+
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/dsir");
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/samples/en_prose_sample.jsonl"
+);
+
+fn golden_json(name: &str) -> Value {
+    let s = std::fs::read_to_string(format!("{GOLDEN}/{name}")).unwrap();
+    serde_json::from_str(&s).unwrap()
+}
+
+fn pyf(v: &Value) -> f64 {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+fn pairs(v: &Value) -> Vec<(u32, u32)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_u64().unwrap() as u32, p[1].as_u64().unwrap() as u32))
+        .collect()
+}
+
+#[test]
+fn features_equal_the_reference() {
+    let g = golden_json("features.json");
+    let f2 = Featurizer::new(2, 10000);
+    let f3 = Featurizer::new(3, 1000);
+    let f7 = Featurizer::new(2, 7);
+    for (w, b) in g["hash_buckets_10000"].as_object().unwrap() {
+        assert_eq!(f2.bucket(w.as_bytes()) as u64, b.as_u64().unwrap(), "{w:?}");
+    }
+    for (w, b) in g["hash_buckets_7"].as_object().unwrap() {
+        assert_eq!(f7.bucket(w.as_bytes()) as u64, b.as_u64().unwrap(), "{w:?}");
+    }
+    let mut s = Scratch::default();
+    let cases = g["features"].as_array().unwrap();
+    assert!(cases.len() >= 10);
+    for c in cases {
+        let text = c["text"].as_str().unwrap();
+        assert_eq!(f2.counts(text, &mut s), pairs(&c["n2_b10000"]), "{text:?}");
+        assert_eq!(
+            f3.counts(text, &mut s),
+            pairs(&c["n3_b1000"]),
+            "{text:?} n=3"
+        );
+    }
+}
+
+#[test]
+fn gumbel_noise_equals_numpy() {
+    let g = golden_json("gumbel.json");
+    for (seed, vals) in g.as_object().unwrap() {
+        let mut r = Mt19937::new(seed.parse().unwrap());
+        for v in vals.as_array().unwrap() {
+            let want = pyf(v);
+            let got = r.gumbel();
+            assert!(
+                (got - want).abs() <= 1e-15 * want.abs().max(1.0),
+                "seed {seed}: {got} vs {want}"
+            );
+        }
+    }
+}
+
+fn sample_lines() -> Vec<String> {
+    std::fs::read_to_string(SAMPLE)
+        .unwrap()
+        .split('\n')
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn build(cfg: &str, base: &std::path::Path) -> Box<dyn GlobalStage> {
+    let cfg: Dsir = toml::from_str(cfg).unwrap();
+    let Step::Global(stage) = cfg
+        .build(&BuildCx {
+            seed: 0,
+            base_dir: base.to_path_buf(),
+        })
+        .unwrap()
+    else {
+        panic!("global")
+    };
+    stage
+}
+
+fn summaries(stage: &dyn GlobalStage, docs: &[Doc]) -> Vec<Vec<u8>> {
+    docs.iter()
+        .map(|d| {
+            let mut b = Vec::new();
+            stage.summarize(d, &mut b).unwrap();
+            b
+        })
+        .collect()
+}
+
+/// Runs the built stage over `docs` the way the executor does (one unit).
+fn run(
+    cfg: &str,
+    base: &std::path::Path,
+    docs: &mut [Doc],
+    report: Option<&std::path::Path>,
+) -> Vec<Option<String>> {
+    let stage = build(cfg, base);
+    let s = summaries(&*stage, docs);
+    decide(&*stage, &s, docs, report)
+}
+
+/// The decision pass over precomputed summaries; applies the transform to kept `docs`.
+fn decide(
+    stage: &dyn GlobalStage,
+    summaries: &[Vec<u8>],
+    docs: &mut [Doc],
+    report: Option<&std::path::Path>,
+) -> Vec<Option<String>> {
+    let mut v = Verdicts::new(&[docs.len() as u32]);
+    let cx = DecideCx {
+        report_dir: report.map(|p| p.to_path_buf()).unwrap_or_default(),
+        ..Default::default()
+    };
+    let mut d = stage.decider(&cx).unwrap();
+    for (i, s) in summaries.iter().enumerate() {
+        d.observe(
+            DocRef {
+                unit: 0,
+                index: i as u32,
+            },
+            s,
+            &mut v,
+        )
+        .unwrap();
+    }
+    let t = d.finish(&mut v).unwrap();
+    drop(d);
+    (0..docs.len())
+        .map(|i| {
+            let r = v
+                .get(DocRef {
+                    unit: 0,
+                    index: i as u32,
+                })
+                .map(String::from);
+            if r.is_none()
+                && let Some(t) = &t
+            {
+                t.process(&mut docs[i], &mut StageCx::default()).unwrap();
+            }
+            r
+        })
+        .collect()
+}
+
+fn golden_weights(name: &str) -> Vec<(String, f64, u64)> {
+    use std::io::Read;
+    let f = std::fs::File::open(format!("{GOLDEN}/weights_{name}.tsv.gz")).unwrap();
+    let mut s = String::new();
+    flate2::read::GzDecoder::new(f)
+        .read_to_string(&mut s)
+        .unwrap();
+    s.lines()
+        .skip(1)
+        .map(|l| {
+            let mut it = l.split('\t');
+            let id = it.next().unwrap().to_string();
+            let w = it.next().unwrap().parse().unwrap();
+            let n = it.next().unwrap().parse().unwrap();
+            (id, w, n)
+        })
+        .collect()
+}
+
+fn check_scenario(name: &str, mut docs: Vec<Doc>, target: &std::path::Path) {
+    let model = &golden_json("model.json")[name];
+    let k = model["k"].as_u64().unwrap();
+    let min_len = model["min_example_length"].as_u64().unwrap();
+    let weights = golden_weights(name);
+    assert_eq!(weights.len(), docs.len());
+    let dir = target.parent().unwrap();
+    let tname = target.file_name().unwrap().to_str().unwrap();
+
+    // Weights and lengths, through the model (log_diff) and the features (decoded from the
+    // stage's summaries, which every selection below reuses).
+    let b = Featurizer::new(2, 10000);
+    let mut s = Scratch::default();
+    let mut raw = vec![0u64; 10000];
+    let stage = build(&format!("target = [\"{tname}\"]\nk = 1"), dir);
+    let sums = summaries(&*stage, &docs);
+    let feats: Vec<Vec<(u32, u32)>> = sums
+        .iter()
+        .map(|x| {
+            let mut p = Vec::new();
+            assert_eq!(decode(x, &mut p).unwrap(), 0);
+            p
+        })
+        .collect();
+    for f in &feats {
+        for &(i, c) in f {
+            raw[i as usize] += c as u64;
+        }
+    }
+    let mut tgt = vec![0u64; 10000];
+    for l in std::fs::read_to_string(target).unwrap().lines() {
+        let d = Doc::from_json(l.to_string(), &Default::default(), || "x".into()).unwrap();
+        for (i, c) in b.counts(d.text(), &mut s) {
+            tgt[i as usize] += c as u64;
+        }
+    }
+    assert_eq!(
+        raw.iter().sum::<u64>(),
+        model["raw_total"].as_u64().unwrap()
+    );
+    assert_eq!(
+        tgt.iter().sum::<u64>(),
+        model["target_total"].as_u64().unwrap()
+    );
+    let ld = log_diff(&tgt, &raw);
+    for (i, x) in model["log_diff_first"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(ld[i], pyf(x), "log_diff[{i}]");
+    }
+    let sum: f64 = ld.iter().sum();
+    assert!((sum - pyf(&model["log_diff_sum"])).abs() < 1e-9 * sum.abs());
+    let mut worst = 0f64;
+    for ((id, w, n), (d, f)) in weights.iter().zip(docs.iter().zip(&feats)) {
+        assert_eq!(id, d.id());
+        let total: u64 = f.iter().map(|x| x.1 as u64).sum();
+        assert_eq!(b.length(total), *n, "{id}");
+        let got = log_weight(&ld, f);
+        let rel = (got - w).abs() / w.abs().max(1e-300);
+        worst = worst.max(rel);
+        assert!(rel <= 1e-6 || (got - w).abs() < 1e-9, "{id}: {got} vs {w}");
+    }
+    eprintln!("scenario {name}: worst relative weight error {worst:e}");
+
+    // Selections: Gumbel top-k with numpy seeds, and plain top-k.
+    let ids: Vec<String> = docs.iter().map(|d| d.id().to_string()).collect();
+    for (sel, want) in model["selected"].as_object().unwrap() {
+        let want: HashSet<&str> = want
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        let mode = match sel.strip_prefix("gumbel_seed") {
+            Some(seed) => format!("seed = {seed}"),
+            None => "top_k = true".to_string(),
+        };
+        let cfg =
+            format!("target = [\"{tname}\"]\nk = {k}\nmin_example_length = {min_len}\n{mode}");
+        let report = dir.join(format!("report_{name}_{sel}"));
+        let mut docs2 = docs.clone();
+        let verdicts = decide(&*build(&cfg, dir), &sums, &mut docs2, Some(&report));
+        let got: HashSet<&str> = ids
+            .iter()
+            .zip(&verdicts)
+            .filter(|(_, v)| v.is_none())
+            .map(|(i, _)| i.as_str())
+            .collect();
+        assert_eq!(got.len(), k as usize, "{name} {sel}");
+        assert_eq!(got, want, "{name} {sel}: selected sets differ");
+        let short = verdicts
+            .iter()
+            .filter(|v| v.as_deref() == Some("dsir_too_short"))
+            .count();
+        assert_eq!(
+            docs.len() - short,
+            model["eligible"].as_u64().unwrap() as usize
+        );
+        // Weights written to the kept documents.
+        for ((d, v), (_, w, _)) in docs2.iter().zip(&verdicts).zip(&weights) {
+            match v {
+                None => {
+                    let got = d.get_value("dsir_log_weight").unwrap().as_f64().unwrap();
+                    assert!((got - w).abs() <= 1e-6 * w.abs().max(1e-3));
+                }
+                Some(_) => assert!(d.get_raw("dsir_log_weight").is_none()),
+            }
+        }
+        let rep: Value =
+            serde_json::from_slice(&std::fs::read(report.join("dsir.json")).unwrap()).unwrap();
+        let klr = &model["klr"][sel];
+        for key in ["kl_target_raw", "kl_target_selected", "kl_reduction"] {
+            let (g, w) = (rep[key].as_f64().unwrap(), pyf(&klr[key]));
+            assert!(
+                (g - w).abs() <= 1e-9 * w.abs().max(1e-6),
+                "{sel} {key}: {g} vs {w}"
+            );
+        }
+        assert_eq!(rep["selected"], k);
+    }
+    let _ = &mut docs;
+}
+
+fn target_file(dir: &std::path::Path, lines: &[String]) -> std::path::PathBuf {
+    let p = dir.join("target_manpages.jsonl");
+    let mut s = String::new();
+    for l in lines {
+        let v: Value = serde_json::from_str(l).unwrap();
+        if v["shard"] == "manpages" {
+            s.push_str(l);
+            s.push('\n');
+        }
+    }
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+#[test]
+fn golden_weights_and_selection_en_prose() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = sample_lines();
+    let target = target_file(tmp.path(), &lines);
+    let docs: Vec<Doc> = lines
+        .iter()
+        .map(|l| Doc::from_json(l.clone(), &Default::default(), || "x".into()).unwrap())
+        .collect();
+    check_scenario("A", docs, &target);
+}
+
+#[test]
+fn golden_weights_and_selection_chunks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = sample_lines();
+    let target = target_file(tmp.path(), &lines);
+    let mut docs = Vec::new();
+    for l in &lines[..600] {
+        let d = Doc::from_json(l.clone(), &Default::default(), || "x".into()).unwrap();
+        let words: Vec<&str> = datamill_filters::pystr::split_whitespace(d.text()).collect();
+        for (j, c) in words.chunks(16).enumerate() {
+            docs.push(Doc::new(format!("{}#{j}", d.id()), c.join(" ")));
+        }
+    }
+    check_scenario("C", docs, &target);
+}
+
+#[test]
+fn budgets_fraction_and_params() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("t.jsonl"),
+        "{\"text\":\"the cat sat on the mat\"}\n{\"text\":\"a cat and a dog\"}\n",
+    )
+    .unwrap();
+    let mk = |text: &str, tokens: Option<u64>| {
+        let mut d = Doc::new("x", text);
+        if let Some(t) = tokens {
+            d.set("token_count", &t);
+        }
+        d
+    };
+    let docs = vec![
+        mk("the cat sat on the mat with a hat", Some(10)),
+        mk("stock markets fell sharply today", Some(6)),
+        mk("a cat and a dog sat on a mat", Some(9)),
+        mk("the dog and the cat", None),
+        mk("x", Some(1)),
+    ];
+    let base = "target = [\"t.jsonl\"]\nmin_example_length = 2\ntop_k = true\n";
+    // Token budget 20: best-ranked docs while they fit; doc 3 lacks tokens, doc 4 is too short.
+    let v = run(
+        &format!("{base}token_budget = 20"),
+        tmp.path(),
+        &mut docs.clone(),
+        None,
+    );
+    assert_eq!(v[0], None);
+    assert_eq!(v[2], None);
+    assert_eq!(v[1].as_deref(), Some("dsir_not_selected"));
+    assert_eq!(v[3].as_deref(), Some("dsir_tokens_missing"));
+    assert_eq!(v[4].as_deref(), Some("dsir_too_short"));
+    let v = run(
+        &format!("{base}token_budget = 18"),
+        tmp.path(),
+        &mut docs.clone(),
+        None,
+    );
+    assert_eq!(v.iter().filter(|x| x.is_none()).count(), 1);
+    // fraction of 5 docs: 0.5 -> 2.
+    let v = run(
+        &format!("{base}fraction = 0.5"),
+        tmp.path(),
+        &mut docs.clone(),
+        None,
+    );
+    assert_eq!(v.iter().filter(|x| x.is_none()).count(), 2);
+    // k larger than the eligible count keeps all eligible docs.
+    let mut d2 = docs.clone();
+    let v = run(
+        &format!("{base}k = 100\nweight_field = \"w\""),
+        tmp.path(),
+        &mut d2,
+        None,
+    );
+    assert_eq!(v.iter().filter(|x| x.is_none()).count(), 4);
+    assert!(
+        d2[0].get_value("w").unwrap().as_f64().unwrap()
+            > d2[1].get_value("w").unwrap().as_f64().unwrap()
+    );
+
+    let err = |s: &str| match toml::from_str::<Dsir>(s)
+        .unwrap()
+        .build(&BuildCx::default())
+    {
+        Err(StageError::Config { param, .. }) => param,
+        _ => panic!("{s} should fail"),
+    };
+    assert_eq!(err("target = [\"t\"]"), "k");
+    assert_eq!(err("target = [\"t\"]\nk = 1\nfraction = 0.5"), "k");
+    assert_eq!(err("target = []\nk = 1"), "target");
+    assert_eq!(err("target = [\"t\"]\nfraction = 2.0"), "fraction");
+    assert_eq!(
+        err("target = [\"t\"]\nk = 1\ntokenizer = \"word_tokenize\""),
+        "tokenizer"
+    );
+    assert_eq!(
+        err("target = [\"t\"]\nk = 1\nnum_tokens_to_fit = \"most\""),
+        "num_tokens_to_fit"
+    );
+    assert_eq!(err("target = [\"t\"]\nk = 1\nseed = 5000000000"), "seed");
+    assert_eq!(
+        err("target = [\"t\"]\nk = 1\nnum_buckets = 0"),
+        "num_buckets"
+    );
+    // A missing target is reported when deciding.
+    let cfg: Dsir = toml::from_str("target = [\"nope.jsonl\"]\nk = 1").unwrap();
+    let Step::Global(g) = cfg
+        .build(&BuildCx {
+            seed: 0,
+            base_dir: tmp.path().into(),
+        })
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert!(matches!(
+        g.decider(&DecideCx::default()),
+        Err(StageError::Config { .. })
+    ));
+}
+
+#[test]
+fn fit_cap_stops_after_the_crossing_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("t.jsonl"), "{\"text\":\"b b b\"}\n").unwrap();
+    // Doc 0 has 3 n-grams (2 words: "a", "a", "a a"), doc 1 too; a cap of 2 is crossed by
+    // doc 0, so doc 1's n-grams ("b b") are not in the raw model: its weight is larger than
+    // with "all".
+    let docs = vec![Doc::new("0", "a a"), Doc::new("1", "b b")];
+    let w = |fit: &str| {
+        let mut d = docs.clone();
+        run(
+            &format!(
+                "target = [\"t.jsonl\"]\nk = 2\nmin_example_length = 0\nnum_tokens_to_fit = {fit}"
+            ),
+            tmp.path(),
+            &mut d,
+            None,
+        );
+        d[1].get_value("dsir_log_weight").unwrap().as_f64().unwrap()
+    };
+    assert!(w("2") > w("\"all\"") + 10.0);
+    // A cap of 3 is not passed by doc 0 (3 n-grams): doc 1 is fitted too.
+    assert_eq!(w("3"), w("\"all\""));
+}
+
+#[test]
+fn spilled_features_decide_like_in_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("t.jsonl"),
+        "{\"text\":\"the cat sat on the mat\"}\n",
+    )
+    .unwrap();
+    let docs: Vec<Doc> = (0..300)
+        .map(|i| {
+            Doc::new(
+                format!("{i}"),
+                format!("the cat {i} sat on mat {} and dog {}", i % 7, i % 13),
+            )
+        })
+        .collect();
+    let stage = build(
+        "target = [\"t.jsonl\"]\nk = 50\nmin_example_length = 3\nseed = 3",
+        tmp.path(),
+    );
+    let sums = summaries(&*stage, &docs);
+    let in_mem = decide(&*stage, &sums, &mut docs.clone(), None);
+    let work = tmp.path().join("work");
+    let mut v = Verdicts::new(&[docs.len() as u32]);
+    let cx = DecideCx {
+        work_dir: work.clone(),
+        ..Default::default()
+    };
+    let mut d = stage.decider(&cx).unwrap();
+    for (i, s) in sums.iter().enumerate() {
+        d.observe(
+            DocRef {
+                unit: 0,
+                index: i as u32,
+            },
+            s,
+            &mut v,
+        )
+        .unwrap();
+    }
+    d.finish(&mut v).unwrap();
+    let spilled: Vec<Option<String>> = (0..docs.len())
+        .map(|i| {
+            v.get(DocRef {
+                unit: 0,
+                index: i as u32,
+            })
+            .map(String::from)
+        })
+        .collect();
+    assert_eq!(spilled, in_mem);
+    assert_eq!(in_mem.iter().filter(|x| x.is_none()).count(), 50);
+    assert!(
+        !work.join("dsir_features.bin").exists(),
+        "the work file is removed"
+    );
+}

@@ -1,0 +1,251 @@
+//! Text normalization and word n-gram shingling.
+
+use xxhash_rust::xxh3::xxh3_64;
+
+/// How a text becomes words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normalize {
+    /// Lowercase; words are maximal runs of alphanumeric characters or `_` (Python's `\w+`).
+    Words,
+    /// Words are the whitespace-separated pieces of the raw text (case and punctuation kept).
+    Whitespace,
+    /// datatrove's `simplify_text` (lowercase, numbers → `0`, its punctuation → space,
+    /// whitespace collapsed, diacritics removed), then split on spaces.
+    Simplify,
+    /// datatrove 0.10.1 exactly: `simplify_text`, then spaCy's blank-English tokenizer.
+    Datatrove,
+}
+
+/// Reusable buffers for [`shingles`].
+#[derive(Default)]
+pub struct Scratch {
+    buf: String,
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+/// Appends the 64-bit hashes of the word `n`-grams of `text` (words joined by one space) to
+/// `out`, in text order, duplicates included. A text with fewer than `n` words gives none.
+/// Hash: xxh3-64 of the UTF-8 n-gram, except [`Normalize::Datatrove`]: xxh64 (seed 0), as
+/// datatrove's default `HashConfig` does.
+pub fn shingles(text: &str, norm: Normalize, n: usize, s: &mut Scratch, out: &mut Vec<u64>) {
+    s.buf.clear();
+    s.starts.clear();
+    s.ends.clear();
+    match norm {
+        Normalize::Words => words_lower(text, s),
+        Normalize::Whitespace => {
+            for w in text.split_whitespace() {
+                if !s.buf.is_empty() {
+                    s.buf.push(' ');
+                }
+                s.starts.push(s.buf.len());
+                s.buf.push_str(w);
+                s.ends.push(s.buf.len());
+            }
+        }
+        Normalize::Simplify => {
+            s.buf = dt::simplify_text(text);
+            let mut start = 0;
+            for (i, b) in s.buf.bytes().enumerate() {
+                if b == b' ' {
+                    s.starts.push(start);
+                    s.ends.push(i);
+                    start = i + 1;
+                }
+            }
+            if start < s.buf.len() {
+                s.starts.push(start);
+                s.ends.push(s.buf.len());
+            }
+        }
+        Normalize::Datatrove => {
+            let simple = dt::simplify_text(text);
+            let words = datamill_filters::tokenizer::Tokenizer::english().words(&simple);
+            if words.len() < n {
+                return;
+            }
+            out.reserve(words.len() + 1 - n);
+            for w in words.windows(n) {
+                s.buf.clear();
+                for (k, t) in w.iter().enumerate() {
+                    if k > 0 {
+                        s.buf.push(' ');
+                    }
+                    s.buf.push_str(t);
+                }
+                out.push(xxhash_rust::xxh64::xxh64(s.buf.as_bytes(), 0));
+            }
+            return;
+        }
+    }
+    let k = s.starts.len();
+    if k < n || n == 0 {
+        return;
+    }
+    out.reserve(k + 1 - n);
+    let bytes = s.buf.as_bytes();
+    for i in 0..=k - n {
+        out.push(xxh3_64(&bytes[s.starts[i]..s.ends[i + n - 1]]));
+    }
+}
+
+/// Lowercased `\w+` words joined by single spaces into `s.buf`.
+fn words_lower(text: &str, s: &mut Scratch) {
+    let mut in_word = false;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (is_word, len) = if b.is_ascii() {
+            (b.is_ascii_alphanumeric() || b == b'_', 1)
+        } else {
+            let c = text[i..].chars().next().expect("char boundary");
+            (c.is_alphanumeric(), c.len_utf8())
+        };
+        if is_word {
+            if !in_word {
+                if !s.buf.is_empty() {
+                    s.buf.push(' ');
+                }
+                s.starts.push(s.buf.len());
+                in_word = true;
+            }
+            if len == 1 {
+                s.buf.push(b.to_ascii_lowercase() as char);
+            } else {
+                let c = text[i..].chars().next().expect("char boundary");
+                s.buf.extend(c.to_lowercase());
+            }
+        } else if in_word {
+            s.ends.push(s.buf.len());
+            in_word = false;
+        }
+        i += len;
+    }
+    if in_word {
+        s.ends.push(s.buf.len());
+    }
+}
+
+/// datatrove 0.10.1's `simplify_text` with the default `TextNormConfig`.
+pub mod dt {
+    use datamill_filters::pystr;
+    use regex::Regex;
+    use std::sync::OnceLock;
+    use unicode_normalization::UnicodeNormalization;
+
+    /// `datatrove.utils.text.PUNCTUATION` (the marks `simplify_text` turns into spaces; the
+    /// control characters U+0000–0008, U+000B–001F and U+007F–009F follow the listed marks).
+    const PUNCTUATION: &str = "!/\u{2014}\u{201d}:\u{ff05}\u{ff11}\u{3008}&(\u{3001}\u{2501}\u{5c}\u{3010}#%\u{300c}\u{300d}\u{ff0c}\u{3011}\u{ff1b}+^]~\u{201c}\u{300a}\u{201e}';\u{2019}{|\u{2236}\u{b4}[=-`*\u{ff0e}\u{ff08}\u{2013}\u{ff1f}\u{ff01}\u{ff1a}$\u{ff5e}\u{ab}\u{3009},><\u{300b})?\u{ff09}\u{3002}\u{2026}@_.\u{22}}\u{25ba}\u{bb}";
+
+    fn is_punct(c: char) -> bool {
+        static SET: OnceLock<Vec<char>> = OnceLock::new();
+        let u = c as u32;
+        if u <= 0x08 || (0x0b..=0x1f).contains(&u) || (0x7f..=0x9f).contains(&u) {
+            return true;
+        }
+        let set = SET.get_or_init(|| {
+            let mut v: Vec<char> = PUNCTUATION.chars().collect();
+            v.sort_unstable();
+            v
+        });
+        set.binary_search(&c).is_ok()
+    }
+
+    fn numbers() -> &'static Regex {
+        static R: OnceLock<Regex> = OnceLock::new();
+        R.get_or_init(|| Regex::new(r"\p{Nd}+(?:[.,،٫⎖⎗⎘]\p{Nd}+)?").expect("valid regex"))
+    }
+
+    fn marks() -> &'static Regex {
+        static R: OnceLock<Regex> = OnceLock::new();
+        R.get_or_init(|| Regex::new(r"\p{Mn}+").expect("valid regex"))
+    }
+
+    /// `simplify_text(text)`: lowercase (Python `str.lower`), numbers → `0`, punctuation →
+    /// space, strip and collapse whitespace, NFD and drop nonspacing marks, strip.
+    pub fn simplify_text(text: &str) -> String {
+        let lower = pystr::lower(text);
+        let t = numbers().replace_all(&lower, "0");
+        let mut out = String::with_capacity(t.len());
+        let mut pending = false;
+        for c in t.chars() {
+            let c = if is_punct(c) { ' ' } else { c };
+            if pystr::is_space(c) {
+                pending = !out.is_empty();
+            } else {
+                if pending {
+                    out.push(' ');
+                    pending = false;
+                }
+                out.push(c);
+            }
+        }
+        if out.is_ascii() {
+            return out;
+        }
+        let nfd: String = out.nfd().collect();
+        let stripped = marks().replace_all(&nfd, "");
+        pystr::strip(&stripped).to_string()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn matches_datatrove() {
+            // outputs of datatrove 0.10.1 simplify_text (Python 3.11)
+            for (i, o) in [
+                (
+                    "Hello, World! 3.14 and 1,000,000 cafés — naïve Ünïcödé",
+                    "hello world 0 and 0 0 cafes naive unicode",
+                ),
+                (
+                    "  Tabs\tand\nnewlines\u{a0}nbsp ΣΑΣ ΟΔΟΣ x² ١٢٣ don't",
+                    "tabs and newlines nbsp σας οδος x² 0 don t",
+                ),
+                ("İstanbul ǅ ﬁ e\u{301}\u{301}", "istanbul ǆ ﬁ e"),
+                ("a\x07b_c€d", "a b c€d"),
+            ] {
+                assert_eq!(simplify_text(i), o, "{i:?}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(t: &str, norm: Normalize) -> String {
+        let mut s = Scratch::default();
+        let mut out = Vec::new();
+        shingles(t, norm, 1, &mut s, &mut out);
+        s.buf
+    }
+
+    #[test]
+    fn word_normalizations() {
+        assert_eq!(
+            words("Hello, WORLD!  don't_stop Ünï", Normalize::Words),
+            "hello world don t_stop ünï"
+        );
+        assert_eq!(
+            words(" Hello,  WORLD! ", Normalize::Whitespace),
+            "Hello, WORLD!"
+        );
+    }
+
+    #[test]
+    fn shingles_hash_joined_ngrams() {
+        let mut s = Scratch::default();
+        let mut out = Vec::new();
+        shingles("A b, c D", Normalize::Words, 2, &mut s, &mut out);
+        assert_eq!(out, [xxh3_64(b"a b"), xxh3_64(b"b c"), xxh3_64(b"c d")]);
+        out.clear();
+        shingles("a b", Normalize::Words, 3, &mut s, &mut out);
+        assert!(out.is_empty());
+    }
+}
