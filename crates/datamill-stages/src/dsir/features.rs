@@ -104,12 +104,25 @@ impl Featurizer {
     pub fn buckets_of(&self, text: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
         scratch.lower.clear();
         lower_into(text, &mut scratch.lower);
+        if scratch.cache_buckets != self.buckets || scratch.cache.len() >= CACHE_ENTRIES {
+            scratch.cache.clear();
+            scratch.cache_buckets = self.buckets;
+        }
+        let cache = &mut scratch.cache;
+        let mut bucket = |s: &[u8]| -> u32 {
+            if let Some(&b) = cache.get(s) {
+                return b;
+            }
+            let b = self.bucket(s);
+            cache.insert(s.into(), b);
+            b
+        };
         let lower = &scratch.lower;
         let words = &mut scratch.words;
         words.clear();
         word_punct(lower, words);
         for &(a, b) in words.iter() {
-            out.push(self.bucket(&lower.as_bytes()[a..b]));
+            out.push(bucket(&lower.as_bytes()[a..b]));
         }
         let buf = &mut scratch.gram;
         for i in 2..=self.n {
@@ -124,7 +137,7 @@ impl Featurizer {
                     }
                     buf.extend_from_slice(&lower.as_bytes()[a..b]);
                 }
-                out.push(self.bucket(buf));
+                out.push(bucket(buf));
             }
         }
     }
@@ -191,9 +204,16 @@ fn sha256(msg: &[u8]) -> [u32; 8] {
     state
 }
 
+/// Entries of the per-thread n-gram → bucket cache before it is cleared (bounds its memory to
+/// a few tens of MB; real text is Zipfian, so most n-grams are found there and skip SHA-256).
+const CACHE_ENTRIES: usize = 1 << 20;
+
 /// Reusable buffers for [`Featurizer::counts`].
 #[derive(Debug, Default)]
 pub struct Scratch {
+    /// Exact n-gram bytes → bucket, for `cache_buckets` buckets.
+    cache: std::collections::HashMap<Box<[u8]>, u32, foldhash::fast::FixedState>,
+    cache_buckets: u64,
     lower: String,
     words: Vec<(usize, usize)>,
     gram: Vec<u8>,
