@@ -5,7 +5,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use datamill_exec::pipeline::{ByteSize, Pipeline};
 use datamill_exec::run::{Progress, RunError, RunOptions, run};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -195,15 +195,25 @@ fn stages(name: Option<&str>) -> ExitCode {
     match name {
         None => {
             let w = reg.iter().map(|i| i.name.len()).max().unwrap_or(0);
+            let mut out = std::io::stdout().lock();
             for i in &reg {
-                println!("{:w$}  {}", i.name, i.summary());
+                // A closed pipe (`datamill stages | head`) is not an error.
+                if writeln!(out, "{:w$}  {}", i.name, i.summary()).is_err() {
+                    break;
+                }
             }
             ExitCode::SUCCESS
         }
         Some(n) => match datamill_stages::info(n) {
             Some(i) => {
-                println!("{}{}\n", i.name, if i.global { " (global)" } else { "" });
-                println!("{}", i.doc);
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(
+                    out,
+                    "{}{}\n\n{}",
+                    i.name,
+                    if i.global { " (global)" } else { "" },
+                    i.doc
+                );
                 ExitCode::SUCCESS
             }
             None => fail(format!(

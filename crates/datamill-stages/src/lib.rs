@@ -57,9 +57,15 @@ pub struct StageInfo {
 }
 
 impl StageInfo {
-    /// The first line of the documentation.
-    pub fn summary(&self) -> &'static str {
-        self.doc.lines().next().unwrap_or("")
+    /// The first paragraph of the documentation, on one line.
+    pub fn summary(&self) -> String {
+        let para: Vec<&str> = self
+            .doc
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        para.join(" ")
     }
 
     /// The TOML example in the documentation (the first ```toml block).
