@@ -142,6 +142,8 @@ registry! {
     "dsir" => dsir::Dsir, true;
     "token_count" => token_count::TokenCount, false;
     "score_select" => score_select::ScoreSelect, true;
+    "perplexity" => perplexity::Perplexity, false;
+    "perplexity_buckets" => perplexity_buckets::PerplexityBuckets, true;
 }
 
 /// Looks a stage type up by name.
