@@ -275,14 +275,21 @@ pub fn describe_input(p: &Pipeline) -> Result<Vec<InputFile>, RunError> {
 /// Cuts described input files into work units (reads Parquet footers and zstd frame headers,
 /// counts lines at unit boundaries).
 pub fn plan_units(p: &Pipeline, files: &[InputFile]) -> Result<Vec<WorkUnit>, RunError> {
-    let mut units = Vec::new();
-    for (i, f) in files.iter().enumerate() {
-        for mut u in plan_file(
-            f,
+    // Files are planned in parallel (planning may decompress a multi-frame file to count its
+    // lines); units are numbered afterwards, in input order.
+    let tasks: Vec<(usize, u64)> = files.iter().enumerate().map(|(i, f)| (i, f.size)).collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_file = parallel(&tasks, workers, &AtomicBool::new(false), |i| {
+        Ok(plan_file(
+            &files[i],
             i as u32,
             p.config.input.unit_size.0,
             &p.config.input.text_field,
-        )? {
+        )?)
+    })?;
+    let mut units = Vec::new();
+    for file_units in per_file {
+        for mut u in file_units {
             u.index = units.len() as u32;
             units.push(u);
         }

@@ -142,7 +142,7 @@ fn scan(path: &Path, offset: u64, len: u64) -> Result<FrameFacts> {
 }
 
 /// Plans a zstd file: one unit if it has a single frame, otherwise groups of frames of about
-/// `unit_bytes` compressed bytes.
+/// `unit_bytes` decompressed bytes.
 pub fn plan(file: &InputFile, unit_bytes: u64) -> Result<Vec<(Span, u64)>> {
     let fr = frames(&file.path)?;
     if fr.len() < 2 {
@@ -161,7 +161,8 @@ pub fn plan(file: &InputFile, unit_bytes: u64) -> Result<Vec<(Span, u64)>> {
         let (start, skip_first) = (first.offset, !prev_ends_nl);
         let unit_newlines_before = newlines_before;
         let (mut size, mut dec_len) = (0u64, 0u64);
-        while i < facts.len() && (size == 0 || size < unit_bytes) {
+        // Units are measured in decompressed bytes, like byte ranges of plain files.
+        while i < facts.len() && (size == 0 || dec_len < unit_bytes) {
             size += facts[i].len;
             dec_len += facts[i].dec_len;
             newlines_before += facts[i].newlines;

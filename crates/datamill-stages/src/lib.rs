@@ -144,6 +144,7 @@ registry! {
     "score_select" => score_select::ScoreSelect, true;
     "perplexity" => perplexity::Perplexity, false;
     "perplexity_buckets" => perplexity_buckets::PerplexityBuckets, true;
+    "substring_dedup" => substring_dedup::SubstringDedup, true;
 }
 
 /// Looks a stage type up by name.
