@@ -21,7 +21,7 @@ mkdir -p "$WORK"
 VENV="${DT_VENV:-$WORK/dtvenv}"
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q datatrove==0.10.1 spacy==3.8.18
+  "$VENV/bin/pip" install -q datatrove==0.10.1 spacy==3.8.18 orjson==3.13.0
 fi
 (cd "$REPO" && cargo build --release -q -p datamill-cli)
 
