@@ -33,6 +33,7 @@
 //! ```
 
 use crate::perplexity::{Scoring, Tokenizer};
+use crate::score_select::percentile;
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{
     DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
@@ -169,23 +170,6 @@ impl StageSpec for PerplexityBuckets {
             bucket_field,
             keep: self.keep_buckets.clone(),
         })))
-    }
-}
-
-/// numpy's `percentile(v, p)` (linear interpolation) of sorted, non-empty `v`.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let n = sorted.len();
-    let pos = p / 100.0 * (n - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    let t = pos - lo as f64;
-    let (a, b) = (sorted[lo], sorted[hi]);
-    let d = b - a;
-    // numpy's _lerp: a + d t, or b - d (1 - t) when t >= 0.5.
-    if t >= 0.5 {
-        b - d * (1.0 - t)
-    } else {
-        a + d * t
     }
 }
 

@@ -366,12 +366,10 @@ struct Select<'a> {
     names: Vec<Option<String>>,
 }
 
-/// numpy's `percentile(v, p)` (linear interpolation) of sorted `v`.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// numpy's `percentile(v, p)` (linear interpolation) of sorted, non-empty `v`; also used by
+/// `perplexity_buckets`.
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     let n = sorted.len();
-    if n == 1 {
-        return sorted[0];
-    }
     let pos = p / 100.0 * (n - 1) as f64;
     let lo = pos.floor() as usize;
     let hi = (lo + 1).min(n - 1);
