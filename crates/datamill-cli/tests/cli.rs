@@ -575,3 +575,64 @@ fn tasks_of_a_slurm_style_array_produce_the_same_output_as_one_run() {
         &["--rank 3"],
     );
 }
+
+/// A pipeline that starts with a global stage has nothing to write between its first two
+/// passes: the second pass reads the input again. Same output as when a no-op per-document
+/// stage forces the copy, every input record counted once, and it resumes after a kill.
+#[test]
+fn a_leading_global_stage_rereads_the_input_with_the_same_result() {
+    let d = tempfile::tempdir().unwrap();
+    let p = pipeline(d.path(), "256KB", "");
+    let src = std::fs::read_to_string(&p).unwrap();
+    let length = "[[stage]]\ntype = \"length\"\nmin_words = 10\n";
+    assert!(src.contains(length));
+    let first = d.path().join("first.toml");
+    std::fs::write(&first, src.replace(length, "")).unwrap();
+    let noop = d.path().join("noop.toml");
+    std::fs::write(
+        &noop,
+        src.replace(length, "[[stage]]\ntype = \"length\"\nmin_words = 0\n"),
+    )
+    .unwrap();
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    for (p, o) in [(&first, &a), (&noop, &b)] {
+        ok(&run(&[
+            "run",
+            p.to_str().unwrap(),
+            "-o",
+            o.to_str().unwrap(),
+            "-w",
+            "2",
+        ]));
+    }
+    let reference = tree(&a);
+    assert!(
+        reference == tree(&b),
+        "re-reading the input changed the output"
+    );
+    // No copy of the input was written between the passes.
+    let seg0: Vec<_> = std::fs::read_dir(a.join(".datamill/seg0"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(seg0.iter().all(|n| !n.contains(".jsonl")), "{seg0:?}");
+    let (sa, sb) = (stats(&a), stats(&b));
+    for k in [
+        "input_docs",
+        "output_docs",
+        "quarantined",
+        "blank_lines",
+        "output_bytes",
+    ] {
+        assert_eq!(sa[k], sb[k], "{k}");
+    }
+    assert_eq!(sa["quarantined"], 3);
+    assert_eq!(sa["blank_lines"], 1);
+    assert_eq!(
+        sa["stages"][0]["in"],
+        sa["input_docs"].as_u64().unwrap() - 3
+    );
+    for delay in [5, 40, 150] {
+        kill_and_resume(delay, d.path(), &first, &reference);
+    }
+}

@@ -5,8 +5,9 @@
 //! The stage list is cut at each global stage. Segment 0 reads the input, runs the
 //! per-document stages before the first global stage and, if there is one, writes the
 //! surviving documents and their summaries to `.datamill/seg0/`. The global stage then
-//! decides once over all summaries in input order. Segment 1 reads segment 0's documents,
-//! applies those verdicts, runs the next per-document stages, and so on; the last segment
+//! decides once over all summaries in input order. Segment 1 reads segment 0's documents
+//! (or, when segment 0 has no per-document stage, the input itself again: a copy of the
+//! input would cost more to write and read than to parse twice), applies those verdicts, runs the next per-document stages, and so on; the last segment
 //! writes the output shards. Every (segment, unit) pair is a task with a deterministic input,
 //! deterministic outputs named after the unit, and a completion marker written last, so a
 //! rerun skips finished tasks and redoes the rest from the start of the unit.
@@ -179,6 +180,11 @@ struct Segment {
     apply: Option<usize>,
     maps: Vec<usize>,
     end: SegEnd,
+    /// Reads the input units (segment 0, and segment 1 when segment 0 changes nothing), not
+    /// the previous segment's documents.
+    reads_input: bool,
+    /// Writes its documents for the next segment (false when the next one reads the input).
+    passes_docs: bool,
 }
 
 fn segments(p: &Pipeline) -> Vec<Segment> {
@@ -187,17 +193,25 @@ fn segments(p: &Pipeline) -> Vec<Segment> {
         apply: None,
         maps: Vec::new(),
         end: SegEnd::Output,
+        reads_input: true,
+        passes_docs: true,
     };
     for (i, (_, step)) in p.steps.iter().enumerate() {
         match step {
             Step::Map(_) => cur.maps.push(i),
             Step::Global(_) => {
                 cur.end = SegEnd::Summarize(i);
+                // A first segment without per-document stages would write a copy of the
+                // input: the next segment reads the input again instead.
+                let replay = out.is_empty() && cur.maps.is_empty();
+                cur.passes_docs = !replay;
                 out.push(cur);
                 cur = Segment {
                     apply: Some(i),
                     maps: Vec::new(),
                     end: SegEnd::Output,
+                    reads_input: replay,
+                    passes_docs: true,
                 };
             }
         }
@@ -451,7 +465,7 @@ impl Ctx<'_> {
             self.progress.units_done.fetch_add(1, Ordering::Relaxed);
             self.progress
                 .bytes
-                .fetch_add(self.task_size(k, unit), Ordering::Relaxed);
+                .fetch_add(self.task_size(k, seg, unit), Ordering::Relaxed);
             return Ok(done);
         }
         let s = stem(unit);
@@ -522,7 +536,9 @@ impl Ctx<'_> {
             }
             SegEnd::Output => None,
         };
-        let mut reader = if k == 0 {
+        // A later segment that reads the input again skips what segment 0 already counted.
+        let replay = k > 0 && seg.reads_input;
+        let mut reader = if seg.reads_input {
             let u = &self.units[unit];
             open_unit(
                 &self.files[u.file as usize],
@@ -578,6 +594,7 @@ impl Ctx<'_> {
         };
         'records: while let Some(rec) = reader.next_record()? {
             let (mut doc, bytes) = match rec {
+                Record::Blank | Record::Bad(_) if replay => continue,
                 Record::Blank => {
                     stats.blank_lines += 1;
                     continue;
@@ -665,7 +682,9 @@ impl Ctx<'_> {
                     w.write_all(&(buf.len() as u32).to_le_bytes())
                         .and_then(|_| w.write_all(&buf))
                         .map_err(|e| IoError::io(&summ_tmp, e))?;
-                    out.write(&doc)?;
+                    if seg.passes_docs {
+                        out.write(&doc)?;
+                    }
                     passed += 1;
                 }
                 SegEnd::Output => {
@@ -702,8 +721,8 @@ impl Ctx<'_> {
         Ok(done)
     }
 
-    fn task_size(&self, k: usize, unit: usize) -> u64 {
-        if k == 0 {
+    fn task_size(&self, k: usize, seg: &Segment, unit: usize) -> u64 {
+        if seg.reads_input {
             self.units[unit].size
         } else {
             std::fs::metadata(
@@ -1021,7 +1040,7 @@ pub fn run(
     for (k, seg) in segs.iter().enumerate() {
         let tasks: Vec<(usize, u64)> = (0..units.len())
             .filter(|&u| opts.shard.is_none_or(|(r, w)| u as u32 % w == r))
-            .map(|u| (u, ctx.task_size(k, u)))
+            .map(|u| (u, ctx.task_size(k, seg, u)))
             .collect();
         let phase = if nseg == 1 {
             "run".to_string()

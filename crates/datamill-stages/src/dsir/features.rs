@@ -12,6 +12,7 @@
 use super::word_table;
 use datamill_filters::pystr;
 use sha2::digest::generic_array::GenericArray;
+use std::collections::HashMap;
 
 fn in_table(c: char, table: &[(u32, u32)]) -> bool {
     let c = c as u32;
@@ -100,44 +101,94 @@ impl Featurizer {
     }
 
     /// Appends the bucket of every n-gram of `text` to `out` (in DSIR's order: unigrams, then
-    /// bigrams, ...). `words` is scratch space.
+    /// bigrams, ...). `scratch` holds buffers and the n-gram → bucket cache.
+    ///
+    /// The cache interns n-grams exactly: a word is looked up by its bytes and gets an id; an
+    /// i-gram is looked up by the pair (id of its first i−1 words, id of its last word), so
+    /// bigrams and longer n-grams cost one integer-keyed lookup and no string is built unless
+    /// the n-gram is new (then its `' '`-joined bytes are hashed with SHA-256, as the reference
+    /// does). Real text is Zipfian: most n-grams are found.
     pub fn buckets_of(&self, text: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
         scratch.lower.clear();
         lower_into(text, &mut scratch.lower);
-        if scratch.cache_buckets != self.buckets || scratch.cache.len() >= CACHE_ENTRIES {
-            scratch.cache.clear();
-            scratch.cache_buckets = self.buckets;
+        let c = &mut scratch.cache;
+        if c.buckets != self.buckets || c.words.len() + c.grams.len() >= c.soft {
+            c.words.clear();
+            c.grams.clear();
+            c.next_id = 0;
+            c.buckets = self.buckets;
         }
-        let cache = &mut scratch.cache;
-        let mut bucket = |s: &[u8]| -> u32 {
-            if let Some(&b) = cache.get(s) {
-                return b;
-            }
-            let b = self.bucket(s);
-            cache.insert(s.into(), b);
-            b
-        };
-        let lower = &scratch.lower;
-        let words = &mut scratch.words;
-        words.clear();
-        word_punct(lower, words);
-        for &(a, b) in words.iter() {
-            out.push(bucket(&lower.as_bytes()[a..b]));
+        let lower = scratch.lower.as_bytes();
+        let spans = &mut scratch.words;
+        spans.clear();
+        word_punct(&scratch.lower, spans);
+        // Unigrams: one lookup by bytes each, giving the word's id and bucket.
+        let ids = &mut scratch.word_ids;
+        ids.clear();
+        for &(a, b) in spans.iter() {
+            let w = &lower[a..b];
+            let (id, bucket) = match c.words.get(w) {
+                Some(&e) => e,
+                None if c.words.len() + c.grams.len() >= c.hard => (NONE, self.bucket(w)),
+                None => {
+                    let e = (c.next_id, self.bucket(w));
+                    c.next_id += 1;
+                    c.words.insert(w.into(), e);
+                    e
+                }
+            };
+            ids.push(id);
+            out.push(bucket);
         }
+        // i-grams for i = 2..=n: prefix[j] is the id of words[j..j+i-1].
+        let prefix = &mut scratch.prefix;
+        prefix.clear();
+        prefix.extend_from_slice(ids);
         let buf = &mut scratch.gram;
         for i in 2..=self.n {
-            if words.len() < i {
+            if spans.len() < i {
                 break;
             }
-            for w in words.windows(i) {
-                buf.clear();
-                for (j, &(a, b)) in w.iter().enumerate() {
-                    if j > 0 {
-                        buf.push(b' ');
+            let last = i == self.n;
+            for j in 0..=spans.len() - i {
+                let (p, w) = (prefix[j], ids[j + i - 1]);
+                let key = (u64::from(p) << 32) | u64::from(w);
+                let cached = if p == NONE || w == NONE {
+                    None
+                } else {
+                    c.grams.get(&key).copied()
+                };
+                let (id, bucket) = match cached {
+                    Some(e) => e,
+                    None => {
+                        buf.clear();
+                        for (k, &(a, b)) in spans[j..j + i].iter().enumerate() {
+                            if k > 0 {
+                                buf.push(b' ');
+                            }
+                            buf.extend_from_slice(&lower[a..b]);
+                        }
+                        let bucket = self.bucket(buf);
+                        if p == NONE
+                            || w == NONE
+                            || c.words.len() + c.grams.len() >= c.hard
+                        {
+                            (NONE, bucket)
+                        } else {
+                            // The last order's ids are never a prefix: they are not numbered.
+                            let id = if last {
+                                NONE
+                            } else {
+                                c.next_id += 1;
+                                c.next_id - 1
+                            };
+                            c.grams.insert(key, (id, bucket));
+                            (id, bucket)
+                        }
                     }
-                    buf.extend_from_slice(&lower.as_bytes()[a..b]);
-                }
-                out.push(bucket(buf));
+                };
+                prefix[j] = id;
+                out.push(bucket);
             }
         }
     }
@@ -205,17 +256,53 @@ fn sha256(msg: &[u8]) -> [u32; 8] {
 }
 
 /// Entries of the per-thread n-gram → bucket cache before it is cleared (bounds its memory to
-/// a few tens of MB; real text is Zipfian, so most n-grams are found there and skip SHA-256).
+/// a few tens of MB).
 const CACHE_ENTRIES: usize = 1 << 20;
 
-/// Reusable buffers for [`Featurizer::counts`].
+/// Entries past which even the current document adds nothing to the cache (one huge document
+/// cannot grow it without bound); its new n-grams are then hashed without being remembered.
+const CACHE_HARD_LIMIT: usize = 4 * CACHE_ENTRIES;
+
+/// The id of an n-gram that is not in the cache (never a key).
+const NONE: u32 = u32::MAX;
+
+/// The exact n-gram interning cache of [`Featurizer::buckets_of`].
+#[derive(Debug)]
+struct Cache {
+    /// Entries at which the cache is cleared before the next document.
+    soft: usize,
+    /// Entries past which nothing more is added.
+    hard: usize,
+    /// The bucket count the entries were computed for.
+    buckets: u64,
+    /// Word bytes → (id, bucket).
+    words: HashMap<Box<[u8]>, (u32, u32), foldhash::fast::FixedState>,
+    /// (prefix id << 32 | last word id) → (id, bucket) for i-grams, i ≥ 2.
+    grams: HashMap<u64, (u32, u32), foldhash::fast::FixedState>,
+    next_id: u32,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            soft: CACHE_ENTRIES,
+            hard: CACHE_HARD_LIMIT,
+            buckets: 0,
+            words: HashMap::default(),
+            grams: HashMap::default(),
+            next_id: 0,
+        }
+    }
+}
+
+/// Reusable buffers for [`Featurizer::counts`], and its n-gram cache.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    /// Exact n-gram bytes → bucket, for `cache_buckets` buckets.
-    cache: std::collections::HashMap<Box<[u8]>, u32, foldhash::fast::FixedState>,
-    cache_buckets: u64,
+    cache: Cache,
     lower: String,
     words: Vec<(usize, usize)>,
+    word_ids: Vec<u32>,
+    prefix: Vec<u32>,
     gram: Vec<u8>,
     ids: Vec<u32>,
     /// Per-bucket counts (all zero between calls), for bucket counts up to 2^20.
@@ -331,6 +418,48 @@ mod tests {
         let c = f.counts("Alice went to the store", &mut Scratch::default());
         assert_eq!(c.iter().map(|x| x.1).sum::<u32>(), 9);
         assert_eq!(f.length(9), 5);
+    }
+
+    /// Every n-gram hashed on its own, the reference's way.
+    fn naive(f: &Featurizer, text: &str) -> Vec<u32> {
+        let lower = text.to_lowercase();
+        let mut spans = Vec::new();
+        word_punct(&lower, &mut spans);
+        let words: Vec<&str> = spans.iter().map(|&(a, b)| &lower[a..b]).collect();
+        let mut out = Vec::new();
+        for i in 1..=f.n() {
+            for w in words.windows(i) {
+                out.push(f.bucket(w.join(" ").as_bytes()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn cache_gives_the_uncached_buckets_at_any_size() {
+        let texts = [
+            "the cat sat on the mat. the cat sat on the hat!",
+            "on the mat the cat sat; sat the cat on the mat?",
+            "a b a b a b a b c",
+            "",
+            "one",
+            "the cat the cat the cat sat sat sat on on on the mat the mat",
+        ];
+        for n in 1..=4 {
+            let f = Featurizer::new(n, 10000);
+            for (soft, hard) in [(1 << 20, 1 << 22), (3, 5), (0, 0), (8, 1000), (1000, 8)] {
+                let mut scratch = Scratch::default();
+                scratch.cache.soft = soft;
+                scratch.cache.hard = hard;
+                // Twice over, so the second round reads what the first cached.
+                for t in texts.iter().chain(&texts) {
+                    let mut got = Vec::new();
+                    f.buckets_of(t, &mut got, &mut scratch);
+                    assert_eq!(got, naive(&f, t), "n={n} soft={soft} hard={hard} {t:?}");
+                }
+                assert!(scratch.cache.words.len() + scratch.cache.grams.len() <= hard);
+            }
+        }
     }
 
     #[test]
