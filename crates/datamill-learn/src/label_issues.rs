@@ -5,13 +5,13 @@
 //! `internal/util.py`), including the numerics that decide integer counts:
 //! numpy's pairwise summation for row sums and means, banker's rounding in
 //! `round_preserving_sum`, the `1e-6` offsets, the "first confident class" argmax and
-//! `astype(int)` truncation. The one deliberate difference: where cleanlab calls `np.argsort`
-//! (not stable; on AVX-512 machines numpy uses x86-simd-sort), this module sorts **stably**
-//! (ties in input order; for the descending residual order of `round_preserving_sum`, ties in
-//! reverse input order as `argsort(..)[::-1]` of a stable sort would give). Results differ from
-//! cleanlab only when exactly equal scores straddle a cut-off.
+//! `astype(int)` truncation. Where cleanlab calls `np.argsort` (not stable), this module calls
+//! [`crate::sort::np_argsort`], a port of the sort numpy runs on x86-64 CPUs with AVX-512, so
+//! exactly equal scores are ordered (and cut) as cleanlab orders them there. On CPUs without
+//! AVX-512 numpy itself orders ties differently, and cleanlab's output changes with it.
 
 use crate::error::LearnError;
+use crate::sort::np_argsort;
 
 /// `cleanlab.internal.constants.FLOATING_POINT_COMPARISON`.
 const FLOATING_POINT_COMPARISON: f64 = 1e-6;
@@ -339,8 +339,8 @@ pub fn round_preserving_sum(floats: &[f64]) -> Vec<i64> {
         let increment: f64 = if diff < 0.0 { -1.0 } else { 1.0 };
         let changes = (diff.abs() as usize).min(floats.len());
         let resid: Vec<f64> = floats.iter().zip(&ints).map(|(f, i)| f - i).collect();
-        let mut order: Vec<usize> = (0..floats.len()).collect();
-        order.sort_by(|&a, &b| resid[a].total_cmp(&resid[b]));
+        // np.argsort(floats - ints)[::-increment]
+        let mut order = np_argsort(&resid);
         if increment > 0.0 {
             order.reverse();
         }
@@ -434,9 +434,12 @@ pub fn num_label_issues(labels: &[usize], p: &PredProbs) -> usize {
     off.iter().filter(|&&i| !reduce[i]).count()
 }
 
-/// Stable argsort ascending by `key`.
+/// Reorders `idx` as `idx[np.argsort([key(i) for i in idx])]` (numpy's AVX-512 order of
+/// ties: [`crate::sort::np_argsort`]).
 fn argsort_by(idx: &mut [usize], key: impl Fn(usize) -> f64) {
-    idx.sort_by(|&a, &b| key(a).total_cmp(&key(b)));
+    let keys: Vec<f64> = idx.iter().map(|&i| key(i)).collect();
+    let sorted: Vec<usize> = np_argsort(&keys).into_iter().map(|j| idx[j]).collect();
+    idx.copy_from_slice(&sorted);
 }
 
 /// `filter.find_label_issues(labels, pred_probs, ...)` returning the boolean mask
@@ -661,7 +664,7 @@ pub fn label_quality_scores(
 }
 
 /// `rank.order_label_issues`: the flagged indices sorted by label-quality score, lowest first
-/// (stable: equal scores keep index order).
+/// (equal scores in numpy's order on AVX-512 CPUs, see [`crate::sort`]).
 pub fn order_label_issues(
     mask: &[bool],
     labels: &[usize],

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod error;
 pub mod io;
 pub mod label_issues;
+pub mod sort;
 pub mod train;
 
 pub use cli::{LabelIssuesArgs, TrainClassifierArgs, run_label_issues, run_train_classifier};

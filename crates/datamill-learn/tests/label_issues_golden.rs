@@ -198,42 +198,27 @@ fn check(name: &str) -> usize {
                 c
             }
         );
-        match c["rank_by"].as_str() {
-            None => assert_eq!(got, want, "{label}"),
-            Some(r) => {
-                // Same flagged set; same order except among exactly equal scores, which numpy's
-                // unstable argsort may permute (duplicate documents with identical pred_probs).
-                let mut gs = got.clone();
-                let mut ws = want.clone();
-                gs.sort_unstable();
-                ws.sort_unstable();
-                assert_eq!(gs, ws, "{label}: flagged set");
-                let s = label_quality_scores(&labels, &p, rank(r), false).unwrap();
-                for (pos, (a, b)) in got.iter().zip(&want).enumerate() {
-                    assert!(
-                        s[*a] == s[*b],
-                        "{label}: rank {pos}: ours {a} (score {}), cleanlab {b} (score {})",
-                        s[*a],
-                        s[*b]
-                    );
-                    if a != b {
-                        tie_swaps += 1;
-                    }
-                }
-            }
+        assert_eq!(got, want, "{label}");
+        if let Some(r) = c["rank_by"].as_str() {
+            // How many ranked positions a stable sort would get wrong: the order numpy gives
+            // exactly equal scores (duplicate documents) is part of what is checked above.
+            let sc = label_quality_scores(&labels, &p, rank(r), false).unwrap();
+            let mut stable = want.clone();
+            stable.sort_by(|&a, &b| sc[a].total_cmp(&sc[b]).then(a.cmp(&b)));
+            tie_swaps += stable.iter().zip(&want).filter(|(a, b)| a != b).count();
         }
         n_cases += 1;
     }
     assert!(n_cases >= 20);
     eprintln!(
-        "{name}: {n_cases} cases; {tie_swaps} ranked positions differ only within exact score ties"
+        "{name}: {n_cases} cases identical; a stable sort would misplace {tie_swaps} ranked positions"
     );
     tie_swaps
 }
 
 #[test]
 fn digits_noisy_matches_cleanlab() {
-    // digits: no exact ties at all -> identical ranked lists
+    // digits: no exact ties at all
     assert_eq!(check("digits_noisy"), 0);
     // ...and the peer script's own ranked output (same pred_probs, float64 as produced).
     let g = golden("digits_noisy");
@@ -254,10 +239,10 @@ fn digits_noisy_matches_cleanlab() {
 
 #[test]
 fn debian_sections_matches_cleanlab() {
-    // Debian: duplicate package descriptions give identical pred_probs rows; only their relative
-    // order may differ (numpy's argsort is not stable).
+    // Debian: duplicate package descriptions give identical pred_probs rows, which cleanlab
+    // ranks in the order of numpy's (unstable) argsort; reproduced exactly (`sort::np_argsort`).
     let swaps = check("debian_sections");
-    assert!(swaps <= 40, "{swaps}");
+    assert!(swaps > 0, "the Debian cases no longer exercise ties");
 }
 
 #[test]

@@ -121,6 +121,11 @@ def run_set(name, f32):
 
 
 if __name__ == "__main__":
+    # cleanlab's rankings (and some flagged sets) depend on the order np.argsort gives equal
+    # scores, which depends on the CPU path numpy takes: the goldens are its AVX-512 path.
+    from numpy._core._multiarray_umath import __cpu_features__ as feats
+    if not feats.get("AVX512_SKX") or os.environ.get("NPY_DISABLE_CPU_FEATURES"):
+        raise SystemExit("run on an AVX-512 CPU without NPY_DISABLE_CPU_FEATURES (see README.md)")
     os.makedirs(DATA, exist_ok=True)
     run_set("digits_noisy", f32=False)
     run_set("debian_sections", f32=True)
