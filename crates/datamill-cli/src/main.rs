@@ -83,6 +83,41 @@ fn main() -> ExitCode {
     }
 }
 
+/// Standard output for reports: once the reader is gone (`datamill ... | head`), further output
+/// is discarded instead of failing the command; other write errors are reported.
+#[derive(Default)]
+struct Stdout {
+    closed: bool,
+}
+
+impl std::io::Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        match std::io::stdout().lock().write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            r => r,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match std::io::stdout().lock().flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            r => r,
+        }
+    }
+}
+
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(EXIT_USAGE)
@@ -91,18 +126,22 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Stages { name } => Ok(stages(name.as_deref())),
-        Command::Scaling(cmd) => match datamill_scaling::run(&cmd) {
+        Command::Scaling(cmd) => match datamill_scaling::run(&cmd, &mut Stdout::default()) {
             Ok(()) => Ok(ExitCode::SUCCESS),
             Err(e) => Ok(fail(e)),
         },
-        Command::LabelIssues(args) => match datamill_learn::run_label_issues(&args) {
-            Ok(()) => Ok(ExitCode::SUCCESS),
-            Err(e) => Ok(fail(e)),
-        },
-        Command::TrainClassifier(args) => match datamill_learn::run_train_classifier(&args) {
-            Ok(()) => Ok(ExitCode::SUCCESS),
-            Err(e) => Ok(fail(e)),
-        },
+        Command::LabelIssues(args) => {
+            match datamill_learn::run_label_issues(&args, &mut Stdout::default()) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(e) => Ok(fail(e)),
+            }
+        }
+        Command::TrainClassifier(args) => {
+            match datamill_learn::run_train_classifier(&args, &mut Stdout::default()) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(e) => Ok(fail(e)),
+            }
+        }
         Command::Validate { pipeline } => {
             let p = match Pipeline::load(&pipeline) {
                 Ok(p) => p,

@@ -636,3 +636,46 @@ fn a_leading_global_stage_rereads_the_input_with_the_same_result() {
         kill_and_resume(delay, d.path(), &first, &reference);
     }
 }
+
+/// Reports printed to a reader that has gone away (`datamill scaling ... | head -1`) end the
+/// command quietly instead of panicking on the broken pipe.
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let d = tempfile::tempdir().unwrap();
+    let law = d.path().join("gadre.law.json");
+    let csv = shared("data/scaling/gadre-overtraining/gadre2024_models_loss.csv");
+    ok(&run(&[
+        "scaling",
+        "fit",
+        csv.to_str().unwrap(),
+        "--law",
+        "overtrain",
+        "--columns",
+        "N=params_N,D=tokens_D,loss=loss_c4_val",
+        "--where",
+        "train_dataset=rpj",
+        "-o",
+        law.to_str().unwrap(),
+    ]));
+    for _ in 0..3 {
+        let mut child = bin()
+            .args([
+                "scaling",
+                "predict",
+                law.to_str().unwrap(),
+                "--n",
+                "1439795200",
+                "--d",
+                "921468928000",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader leaves before the report is written
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{:?} {err}", o.status);
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

@@ -11,7 +11,7 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
-    if let Err(e) = datamill_learn::run_train_classifier(&cli.args) {
+    if let Err(e) = datamill_learn::run_train_classifier(&cli.args, &mut std::io::stdout()) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }

@@ -129,8 +129,11 @@ fn write_out(path: &Path, body: &[u8]) -> Result<(), LearnError> {
         .map_err(|e| LearnError::io(path, e))
 }
 
-/// Runs `datamill label-issues`: writes the flagged examples and prints a summary.
-pub fn run_label_issues(args: &LabelIssuesArgs) -> Result<(), LearnError> {
+/// Runs `datamill label-issues`: writes the flagged examples and a summary to `out`.
+pub fn run_label_issues(
+    args: &LabelIssuesArgs,
+    out: &mut dyn std::io::Write,
+) -> Result<(), LearnError> {
     let lf = read_labels(&args.labels, &args.label_field, &args.id_field)?;
     let probs = read_pred_probs(&args.pred_probs, &args.probs_field)?;
     let classes = args.classes.as_deref().map(read_classes).transpose()?;
@@ -207,7 +210,8 @@ pub fn run_label_issues(args: &LabelIssuesArgs) -> Result<(), LearnError> {
         .filter(|x| x.1 > 0)
         .collect();
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    println!(
+    writeln!(
+        out,
         "label-issues: {} examples, {} classes, filter_by {}: {} flagged ({:.2}%), ranked by {:?}; \
          num_label_issues estimate {}",
         probs.n(),
@@ -217,16 +221,22 @@ pub fn run_label_issues(args: &LabelIssuesArgs) -> Result<(), LearnError> {
         100.0 * order.len() as f64 / probs.n() as f64,
         args.rank_by,
         est
-    );
+    )
+    .map_err(stdout_err)?;
     let shown: Vec<String> = top
         .iter()
         .take(10)
         .map(|(c, n)| format!("{}={n}", name(*c)))
         .collect();
     if !shown.is_empty() {
-        println!("flagged per given label (top 10): {}", shown.join(", "));
+        writeln!(
+            out,
+            "flagged per given label (top 10): {}",
+            shown.join(", ")
+        )
+        .map_err(stdout_err)?;
     }
-    println!("wrote {}", args.output.display());
+    writeln!(out, "wrote {}", args.output.display()).map_err(stdout_err)?;
     Ok(())
 }
 
@@ -266,9 +276,12 @@ pub fn accuracy(model: &Model, data: &[(Vec<String>, String)]) -> f64 {
     }
 }
 
-/// Runs `datamill train-classifier`: trains, writes the `.bin`, prints a summary (and the
-/// held-out accuracy with `--validation`).
-pub fn run_train_classifier(args: &TrainClassifierArgs) -> Result<(), LearnError> {
+/// Runs `datamill train-classifier`: trains, writes the `.bin`, writes a summary (and the
+/// held-out accuracy with `--validation`) to `out`.
+pub fn run_train_classifier(
+    args: &TrainClassifierArgs,
+    out: &mut dyn std::io::Write,
+) -> Result<(), LearnError> {
     let data = read_lines(
         &args.input,
         &args.text_field,
@@ -301,7 +314,8 @@ pub fn run_train_classifier(args: &TrainClassifierArgs) -> Result<(), LearnError
     let (model, s) = Model::train(&lines, &opts)?;
     let secs = t0.elapsed().as_secs_f64();
     model.save(&args.output)?;
-    println!(
+    writeln!(
+        out,
         "train-classifier: {} lines, {} words, {} labels, {} tokens, {} epochs, {} updates in {:.2}s; \
          avg loss {:.4}; wrote {}",
         s.lines,
@@ -313,11 +327,26 @@ pub fn run_train_classifier(args: &TrainClassifierArgs) -> Result<(), LearnError
         secs,
         s.avg_loss,
         args.output.display()
-    );
+    )
+    .map_err(stdout_err)?;
     if let Some(v) = &args.validation {
         let val = read_lines(v, &args.text_field, &args.label_field, args.lowercase)?;
         let acc = accuracy(&model, &val);
-        println!("validation: {} examples, accuracy {:.4}", val.len(), acc);
+        writeln!(
+            out,
+            "validation: {} examples, accuracy {:.4}",
+            val.len(),
+            acc
+        )
+        .map_err(stdout_err)?;
     }
     Ok(())
+}
+
+/// A failed write of the command's report.
+fn stdout_err(e: std::io::Error) -> LearnError {
+    LearnError::Io {
+        path: "<stdout>".into(),
+        source: e,
+    }
 }

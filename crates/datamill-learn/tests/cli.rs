@@ -44,7 +44,7 @@ fn label_issues_writes_ranked_jsonl() {
         min_examples_per_class: 1,
         output: out.clone(),
     };
-    run_label_issues(&args).unwrap();
+    run_label_issues(&args, &mut std::io::sink()).unwrap();
     let g: Value = serde_json::from_str(
         &std::fs::read_to_string(crate_dir().join("tests/golden/digits_noisy.cleanlab.json"))
             .unwrap(),
@@ -85,11 +85,14 @@ fn label_issues_writes_ranked_jsonl() {
     std::fs::write(&bad, "{\"label\": 3}\n{\"label\": 12}\n").unwrap();
     let p = dir.path().join("p.csv");
     std::fs::write(&p, "0.5,0.5\n0.5,0.5\n").unwrap();
-    let e = run_label_issues(&LabelIssuesArgs {
-        labels: bad,
-        pred_probs: p,
-        ..args
-    })
+    let e = run_label_issues(
+        &LabelIssuesArgs {
+            labels: bad,
+            pred_probs: p,
+            ..args
+        },
+        &mut std::io::sink(),
+    )
     .unwrap_err();
     assert!(
         e.to_string().contains("row 0") || e.to_string().contains("label 3"),
@@ -134,7 +137,7 @@ fn train_classifier_writes_a_model_fasttext_reads() {
         maxn: 0,
         seed: 1,
     };
-    run_train_classifier(&args).unwrap();
+    run_train_classifier(&args, &mut std::io::sink()).unwrap();
     let ft = datamill_fasttext::FastText::load(&output).unwrap();
     assert_eq!(ft.labels().len(), 3);
     assert_eq!(ft.predict("a perl module", 1, 0.0)[0].0, "__label__perl");
@@ -147,11 +150,14 @@ fn train_classifier_writes_a_model_fasttext_reads() {
         "{\"text\": \"x\", \"label\": \"a\"}\n{\"text\": 5, \"label\": \"b\"}\n",
     )
     .unwrap();
-    let e = run_train_classifier(&TrainClassifierArgs {
-        input: bad,
-        validation: None,
-        ..args
-    })
+    let e = run_train_classifier(
+        &TrainClassifierArgs {
+            input: bad,
+            validation: None,
+            ..args
+        },
+        &mut std::io::sink(),
+    )
     .unwrap_err()
     .to_string();
     assert!(

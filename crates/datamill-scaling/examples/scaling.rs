@@ -18,7 +18,7 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
-    if let Err(e) = run(&cli.cmd) {
+    if let Err(e) = run(&cli.cmd, &mut std::io::stdout()) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }

@@ -152,32 +152,33 @@ pub struct PlotArgs {
     pub title: Option<String>,
 }
 
-/// Run a `datamill scaling` subcommand.
-pub fn run(cmd: &ScalingCommand) -> Result<(), ScalingError> {
-    match cmd {
+/// Run a `datamill scaling` subcommand; its report goes to `out`.
+pub fn run(cmd: &ScalingCommand, out: &mut dyn std::io::Write) -> Result<(), ScalingError> {
+    let text = match cmd {
         ScalingCommand::Fit(a) => {
             let (file, path) = run_fit(a)?;
-            print!("{}", fit_table(&file));
-            println!("wrote {}", path.display());
-            Ok(())
+            format!("{}wrote {}\n", fit_table(&file), path.display())
         }
         ScalingCommand::Predict(a) => {
             let law = LawFile::load(&a.law)?;
             let report = predict(&law, a)?;
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                format!("{}\n", serde_json::to_string_pretty(&report)?)
             } else {
-                print!("{}", report_table(&law, &report));
+                report_table(&law, &report)
             }
-            Ok(())
         }
-        ScalingCommand::Plot(a) => {
-            for p in run_plot(a)? {
-                println!("wrote {}", p.display());
-            }
-            Ok(())
-        }
-    }
+        ScalingCommand::Plot(a) => run_plot(a)?
+            .iter()
+            .map(|p| format!("wrote {}\n", p.display()))
+            .collect(),
+    };
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| ScalingError::Io {
+            path: "<stdout>".into(),
+            source: e,
+        })
 }
 
 /// Read runs as `fit` and `plot` do.

@@ -8,7 +8,12 @@ use common::*;
 use datamill_scaling::cli::{fit_table, run_fit, run_plot};
 use datamill_scaling::lawfile::LawFile;
 use datamill_scaling::laws::Law;
-use datamill_scaling::{ScalingCommand, run};
+use datamill_scaling::{ScalingCommand, ScalingError};
+
+/// `datamill_scaling::run` with its report discarded.
+fn run(cmd: &ScalingCommand) -> Result<(), ScalingError> {
+    datamill_scaling::run(cmd, &mut std::io::sink())
+}
 
 #[derive(Parser)]
 struct Cli {

@@ -51,10 +51,6 @@ use serde::Deserialize;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
-fn yes() -> bool {
-    true
-}
-
 /// The `exact_dedup` stage's configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,10 +58,10 @@ pub struct ExactDedup {
     /// Hash this metadata field instead of the text.
     pub field: Option<String>,
     /// Lowercase before hashing.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::yes")]
     pub lowercase: bool,
     /// Trim and collapse whitespace before hashing.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::yes")]
     pub collapse_whitespace: bool,
     /// Where to save the hashes of this run.
     pub save_index: Option<String>,

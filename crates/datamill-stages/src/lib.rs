@@ -22,6 +22,11 @@ include!(concat!(env!("OUT_DIR"), "/stage_docs.rs"));
 mod datatrove_filter;
 pub mod dedup;
 
+/// `#[serde(default = "crate::yes")]`: a flag that is on unless the config turns it off.
+fn yes() -> bool {
+    true
+}
+
 /// A built stage, ready to run.
 pub enum Step {
     /// A per-document stage.

@@ -70,9 +70,6 @@ use serde::Deserialize;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-fn yes() -> bool {
-    true
-}
 fn default_field() -> String {
     "perplexity".into()
 }
@@ -106,16 +103,16 @@ pub struct Perplexity {
     #[serde(default = "default_field")]
     pub field: String,
     /// Apply CCNet's normalization.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::yes")]
     pub normalize: bool,
     /// Score each line as a sentence.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::yes")]
     pub per_line: bool,
     /// The tokenizer.
     #[serde(default)]
     pub tokenizer: Tokenizer,
     /// Round to one decimal, as CCNet.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::yes")]
     pub round: bool,
     /// Drop documents above this perplexity.
     pub max_perplexity: Option<f64>,

@@ -42,9 +42,6 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-fn yes() -> bool {
-    true
-}
 fn default_field() -> String {
     "perplexity".into()
 }
@@ -72,16 +69,16 @@ pub struct PerplexityBuckets {
     #[serde(default = "default_field")]
     pub field: String,
     /// Apply CCNet's normalization.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::yes")]
     pub normalize: bool,
     /// Score each line as a sentence.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::yes")]
     pub per_line: bool,
     /// The tokenizer.
     #[serde(default)]
     pub tokenizer: Tokenizer,
     /// Round to one decimal, as CCNet.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::yes")]
     pub round: bool,
     /// Percentile cutoffs.
     #[serde(default = "default_buckets")]

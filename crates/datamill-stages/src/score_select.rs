@@ -73,9 +73,6 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-fn yes() -> bool {
-    true
-}
 fn default_token_field() -> String {
     "token_count".into()
 }
@@ -122,7 +119,7 @@ pub struct ScoreSelect {
     /// Fraction to keep (top_fraction mode), per stratum.
     pub fraction: Option<f64>,
     /// Whether a higher score is better.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::yes")]
     pub higher_is_better: bool,
     /// A metadata field whose values define strata.
     pub stratify_by: Option<String>,
