@@ -606,50 +606,19 @@ mod tests {
         else {
             panic!("global")
         };
-        let mut v = Verdicts::new(&[docs.len() as u32]);
         let cx = DecideCx {
             report_dir: dir.join("report"),
             ..Default::default()
         };
-        let mut d = g.decider(&cx).unwrap();
-        let mut parsed = Vec::new();
-        for (i, t) in docs.iter().enumerate() {
-            let doc = Doc::new(format!("d{i}"), *t);
-            let mut s = Vec::new();
-            g.summarize(&doc, &mut s).unwrap();
-            d.observe(
-                DocRef {
-                    unit: 0,
-                    index: i as u32,
-                },
-                &s,
-                &mut v,
-            )
-            .unwrap();
-            parsed.push(doc);
-        }
-        let t = d.finish(&mut v).unwrap();
-        parsed
-            .into_iter()
+        let docs = docs
+            .iter()
             .enumerate()
-            .map(|(i, mut doc)| {
-                let at = DocRef {
-                    unit: 0,
-                    index: i as u32,
-                };
-                if v.get(at).is_some() {
-                    return None;
-                }
-                let Some(t) = &t else {
-                    return Some(doc.text().to_string());
-                };
-                let mut cx = StageCx::default();
-                cx.set_doc_ref(Some(at));
-                match t.process(&mut doc, &mut cx).unwrap() {
-                    Verdict::Keep => Some(doc.text().to_string()),
-                    Verdict::Drop(_) => None,
-                }
-            })
+            .map(|(i, t)| Doc::new(format!("d{i}"), *t))
+            .collect();
+        let (fates, _) = crate::testing::run(&*g, docs, usize::MAX, &cx);
+        fates
+            .iter()
+            .map(|f| f.doc().map(|d| d.text().to_string()))
             .collect()
     }
 

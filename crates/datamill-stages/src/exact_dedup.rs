@@ -407,32 +407,23 @@ mod tests {
         else {
             panic!("global")
         };
-        let refs: Vec<DocRef> = (0..lines.len())
-            .map(|i| DocRef {
-                unit: (i / per_unit) as u32,
-                index: (i % per_unit) as u32,
-            })
-            .collect();
-        let counts: Vec<u32> = (0..lines.len().div_ceil(per_unit))
-            .map(|u| refs.iter().filter(|r| r.unit == u as u32).count() as u32)
-            .collect();
-        let mut v = Verdicts::new(&counts);
         let cx = DecideCx {
             report_dir: dir.join("report"),
             work_dir: dir.join("work"),
             memory_budget: budget,
             workers: 1,
         };
-        let mut d = g.decider(&cx).unwrap();
-        for (i, l) in lines.iter().enumerate() {
-            let doc =
-                Doc::from_json(l.to_string(), &Default::default(), || format!("n{i}")).unwrap();
-            let mut s = Vec::new();
-            g.summarize(&doc, &mut s).unwrap();
-            d.observe(refs[i], &s, &mut v).unwrap();
-        }
-        assert!(d.finish(&mut v).unwrap().is_none());
-        refs.iter().map(|&r| v.get(r).map(String::from)).collect()
+        let docs: Vec<Doc> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                Doc::from_json(l.to_string(), &Default::default(), || format!("n{i}")).unwrap()
+            })
+            .collect();
+        let summaries = crate::testing::summaries(&*g, &docs);
+        let decided = crate::testing::decide(&*g, &summaries, per_unit, &cx);
+        assert!(decided.transform.is_none());
+        decided.reasons()
     }
 
     fn corpus(n: usize) -> Vec<String> {

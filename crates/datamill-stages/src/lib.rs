@@ -21,6 +21,8 @@ include!(concat!(env!("OUT_DIR"), "/stage_docs.rs"));
 
 mod datatrove_filter;
 pub mod dedup;
+#[cfg(test)]
+mod testing;
 
 /// `#[serde(default = "crate::yes")]`: a flag that is on unless the config turns it off.
 fn yes() -> bool {

@@ -512,48 +512,30 @@ mod tests {
         else {
             panic!("global")
         };
-        let refs: Vec<DocRef> = (0..docs.len())
-            .map(|i| DocRef {
-                unit: (i / per_unit) as u32,
-                index: (i % per_unit) as u32,
-            })
-            .collect();
-        let counts: Vec<u32> = (0..docs.len().div_ceil(per_unit))
-            .map(|u| refs.iter().filter(|r| r.unit == u as u32).count() as u32)
-            .collect();
-        let mut v = Verdicts::new(&counts);
         let cx = DecideCx {
             report_dir: dir.join("report"),
             work_dir: dir.join("work"),
             memory_budget: budget,
             workers: 1,
         };
-        let mut d = g.decider(&cx).unwrap();
-        let mut parsed = Vec::new();
-        for (i, t) in docs.iter().enumerate() {
-            let doc = Doc::new(format!("d{i}"), *t);
-            let mut s = Vec::new();
-            g.summarize(&doc, &mut s).unwrap();
-            d.observe(refs[i], &s, &mut v).unwrap();
-            parsed.push(doc);
-        }
-        let t = d.finish(&mut v).unwrap();
-        drop(d);
-        let t = t.expect("a transform");
-        let mut out = Vec::new();
-        for (i, mut doc) in parsed.into_iter().enumerate() {
-            assert_eq!(v.get(refs[i]), None);
-            let mut scx = StageCx::default();
-            scx.set_doc_ref(Some(refs[i]));
-            match t.process(&mut doc, &mut scx).unwrap() {
-                Verdict::Keep => out.push(Some(doc.text().to_string())),
-                Verdict::Drop(r) => {
+        let docs = docs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Doc::new(format!("d{i}"), *t))
+            .collect();
+        let (fates, decided) = crate::testing::run(&*g, docs, per_unit, &cx);
+        assert!(decided.transform.is_some(), "a transform");
+        fates
+            .iter()
+            .map(|f| match f {
+                crate::testing::Fate::Kept(d) => Some(d.text().to_string()),
+                crate::testing::Fate::Dropped(r) => {
+                    // (a drop by the decision itself would have another reason)
                     assert_eq!(r, "empty_after_dedup");
-                    out.push(None)
+                    None
                 }
-            }
-        }
-        out
+            })
+            .collect()
     }
 
     fn s(x: &str) -> Option<String> {

@@ -789,37 +789,21 @@ mod tests {
     ) -> Run {
         let dir = tempfile::tempdir().unwrap();
         let per = docs.len().div_ceil(units);
-        let counts: Vec<u32> = docs.chunks(per).map(|c| c.len() as u32).collect();
-        let mut v = Verdicts::new(&counts);
         let cx = DecideCx {
             report_dir: dir.path().join("report"),
             work_dir: dir.path().join("work"),
             memory_budget: memory,
             workers,
         };
-        let mut refs = Vec::new();
-        {
-            let mut d = stage.decider(&cx).unwrap();
-            for (u, chunk) in docs.chunks(per).enumerate() {
-                for (i, doc) in chunk.iter().enumerate() {
-                    let mut s = Vec::new();
-                    stage.summarize(doc, &mut s).unwrap();
-                    let at = DocRef {
-                        unit: u as u32,
-                        index: i as u32,
-                    };
-                    refs.push(at);
-                    d.observe(at, &s, &mut v).unwrap();
-                }
-            }
-            assert!(d.finish(&mut v).unwrap().is_none());
-        }
+        let decided =
+            crate::testing::decide(stage, &crate::testing::summaries(stage, docs), per, &cx);
+        assert!(decided.transform.is_none());
         assert!(
             !cx.work_dir.join("minhash_dedup").exists(),
             "scratch files left behind"
         );
         Run {
-            verdicts: refs.iter().map(|&r| v.get(r).map(String::from)).collect(),
+            verdicts: decided.reasons(),
             clusters: std::fs::read_to_string(cx.report_dir.join("clusters.jsonl")).unwrap(),
             summary: serde_json::from_slice(
                 &std::fs::read(cx.report_dir.join("summary.json")).unwrap(),

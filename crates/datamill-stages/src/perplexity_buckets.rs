@@ -300,31 +300,9 @@ mod tests {
             .enumerate()
             .map(|(i, t)| Doc::new(i.to_string(), *t))
             .collect();
-        let mut v = Verdicts::new(&[docs.len() as u32]);
-        let mut d = g.decider(&DecideCx::default()).unwrap();
-        let r = |i: usize| DocRef {
-            unit: 0,
-            index: i as u32,
-        };
-        for (i, doc) in docs.iter().enumerate() {
-            let mut s = Vec::new();
-            g.summarize(doc, &mut s).unwrap();
-            d.observe(r(i), &s, &mut v).unwrap();
-        }
-        let t = d.finish(&mut v).unwrap().unwrap();
-        let mut kept = Vec::new();
-        let mut verdicts = Vec::new();
-        for (i, mut doc) in docs.into_iter().enumerate() {
-            let reason = v.get(r(i)).map(String::from);
-            if reason.is_none() {
-                let mut cx = StageCx::default();
-                cx.set_doc_ref(Some(r(i)));
-                t.process(&mut doc, &mut cx).unwrap();
-                kept.push(doc);
-            }
-            verdicts.push(reason);
-        }
-        (verdicts, kept)
+        let (fates, decided) = crate::testing::run(&*g, docs, usize::MAX, &DecideCx::default());
+        assert!(decided.transform.is_some());
+        crate::testing::split(fates)
     }
 
     const TEXTS: [&str; 6] = [

@@ -570,43 +570,8 @@ mod tests {
                 Doc::from_json(line, &Default::default(), || "x".into()).unwrap()
             })
             .collect();
-        let mut v = Verdicts::new(&[docs.len() as u32]);
-        let mut d = g.decider(&DecideCx::default()).unwrap();
-        for (i, doc) in docs.iter().enumerate() {
-            let mut s = Vec::new();
-            g.summarize(doc, &mut s).unwrap();
-            d.observe(
-                DocRef {
-                    unit: 0,
-                    index: i as u32,
-                },
-                &s,
-                &mut v,
-            )
-            .unwrap();
-        }
-        let t = d.finish(&mut v).unwrap();
-        let mut kept = Vec::new();
-        let verdicts = docs
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut doc)| {
-                let r = v
-                    .get(DocRef {
-                        unit: 0,
-                        index: i as u32,
-                    })
-                    .map(String::from);
-                if r.is_none() {
-                    if let Some(t) = &t {
-                        t.process(&mut doc, &mut StageCx::default()).unwrap();
-                    }
-                    kept.push(doc);
-                }
-                r
-            })
-            .collect();
-        (verdicts, kept)
+        let (fates, _) = crate::testing::run(&*g, docs, usize::MAX, &DecideCx::default());
+        crate::testing::split(fates)
     }
 
     fn kept_ids(v: &[Option<String>]) -> Vec<usize> {

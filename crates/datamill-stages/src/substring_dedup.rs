@@ -131,7 +131,7 @@ impl StageSpec for SubstringDedup {
 #[cfg(all(test, feature = "suffix"))]
 mod tests {
     use super::*;
-    use datamill_core::{DecideCx, Doc, DocRef, StageCx, Verdict, Verdicts};
+    use datamill_core::{DecideCx, Doc};
 
     /// Runs the stage over documents split into units of `per_unit` documents; returns the
     /// resulting texts (`None`: dropped) and the metadata counts.
@@ -146,53 +146,35 @@ mod tests {
         let Step::Global(g) = cfg.build(&BuildCx::default()).unwrap() else {
             panic!("global")
         };
-        let refs: Vec<DocRef> = (0..docs.len())
-            .map(|i| DocRef {
-                unit: (i / per_unit) as u32,
-                index: (i % per_unit) as u32,
-            })
-            .collect();
-        let counts: Vec<u32> = (0..docs.len().div_ceil(per_unit))
-            .map(|u| refs.iter().filter(|r| r.unit == u as u32).count() as u32)
-            .collect();
-        let mut v = Verdicts::new(&counts);
         let cx = DecideCx {
             report_dir: dir.join("report"),
             work_dir: dir.join("work"),
             memory_budget: budget,
             workers: 1,
         };
-        let mut d = g.decider(&cx).unwrap();
-        let mut parsed = Vec::new();
-        for (i, t) in docs.iter().enumerate() {
-            let doc = Doc::new(format!("d{i}"), *t);
-            let mut s = Vec::new();
-            g.summarize(&doc, &mut s).unwrap();
-            d.observe(refs[i], &s, &mut v).unwrap();
-            parsed.push(doc);
-        }
-        let t = d.finish(&mut v).unwrap().expect("a transform");
-        drop(d);
-        let mut out = Vec::new();
-        for (i, mut doc) in parsed.into_iter().enumerate() {
-            assert_eq!(v.get(refs[i]), None);
-            let mut scx = StageCx::default();
-            scx.set_doc_ref(Some(refs[i]));
-            match t.process(&mut doc, &mut scx).unwrap() {
-                Verdict::Keep => {
+        let docs = docs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Doc::new(format!("d{i}"), *t))
+            .collect();
+        let (fates, decided) = crate::testing::run(&*g, docs, per_unit, &cx);
+        assert!(decided.transform.is_some(), "a transform");
+        fates
+            .iter()
+            .map(|f| match f {
+                crate::testing::Fate::Kept(doc) => {
                     let n = doc
                         .get_value("substring_dedup_bytes_removed")
                         .and_then(|v| v.as_u64())
                         .unwrap_or(u64::MAX);
-                    out.push(Some((doc.text().to_string(), n)))
+                    Some((doc.text().to_string(), n))
                 }
-                Verdict::Drop(r) => {
+                crate::testing::Fate::Dropped(r) => {
                     assert!(r == "empty_after_dedup" || r == "too_short_after_dedup");
-                    out.push(None)
+                    None
                 }
-            }
-        }
-        out
+            })
+            .collect()
     }
 
     fn k(t: &str, n: u64) -> Option<(String, u64)> {

@@ -1,6 +1,7 @@
 //! Checks against data-selection 1.0.3 (`tests/golden/dsir/`, made by `make_golden.py`).
 
 use super::*;
+use crate::testing::{Fate, summaries};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -92,16 +93,6 @@ fn build(cfg: &str, base: &std::path::Path) -> Box<dyn GlobalStage> {
     stage
 }
 
-fn summaries(stage: &dyn GlobalStage, docs: &[Doc]) -> Vec<Vec<u8>> {
-    docs.iter()
-        .map(|d| {
-            let mut b = Vec::new();
-            stage.summarize(d, &mut b).unwrap();
-            b
-        })
-        .collect()
-}
-
 /// Runs the built stage over `docs` the way the executor does (one unit).
 fn run(
     cfg: &str,
@@ -121,41 +112,18 @@ fn decide(
     docs: &mut [Doc],
     report: Option<&std::path::Path>,
 ) -> Vec<Option<String>> {
-    let mut v = Verdicts::new(&[docs.len() as u32]);
     let cx = DecideCx {
         report_dir: report.map(|p| p.to_path_buf()).unwrap_or_default(),
         ..Default::default()
     };
-    let mut d = stage.decider(&cx).unwrap();
-    for (i, s) in summaries.iter().enumerate() {
-        d.observe(
-            DocRef {
-                unit: 0,
-                index: i as u32,
-            },
-            s,
-            &mut v,
-        )
-        .unwrap();
+    let decided = crate::testing::decide(stage, summaries, usize::MAX, &cx);
+    let fates = crate::testing::apply(&decided, docs.to_vec());
+    for (d, f) in docs.iter_mut().zip(&fates) {
+        if let Fate::Kept(k) = f {
+            *d = k.clone();
+        }
     }
-    let t = d.finish(&mut v).unwrap();
-    drop(d);
-    (0..docs.len())
-        .map(|i| {
-            let r = v
-                .get(DocRef {
-                    unit: 0,
-                    index: i as u32,
-                })
-                .map(String::from);
-            if r.is_none()
-                && let Some(t) = &t
-            {
-                t.process(&mut docs[i], &mut StageCx::default()).unwrap();
-            }
-            r
-        })
-        .collect()
+    fates.iter().map(|f| f.reason().map(String::from)).collect()
 }
 
 fn golden_weights(name: &str) -> Vec<(String, f64, u64)> {
@@ -498,33 +466,11 @@ fn spilled_features_decide_like_in_memory() {
     let sums = summaries(&*stage, &docs);
     let in_mem = decide(&*stage, &sums, &mut docs.clone(), None);
     let work = tmp.path().join("work");
-    let mut v = Verdicts::new(&[docs.len() as u32]);
     let cx = DecideCx {
         work_dir: work.clone(),
         ..Default::default()
     };
-    let mut d = stage.decider(&cx).unwrap();
-    for (i, s) in sums.iter().enumerate() {
-        d.observe(
-            DocRef {
-                unit: 0,
-                index: i as u32,
-            },
-            s,
-            &mut v,
-        )
-        .unwrap();
-    }
-    d.finish(&mut v).unwrap();
-    let spilled: Vec<Option<String>> = (0..docs.len())
-        .map(|i| {
-            v.get(DocRef {
-                unit: 0,
-                index: i as u32,
-            })
-            .map(String::from)
-        })
-        .collect();
+    let spilled = crate::testing::decide(&*stage, &sums, usize::MAX, &cx).reasons();
     assert_eq!(spilled, in_mem);
     assert_eq!(in_mem.iter().filter(|x| x.is_none()).count(), 50);
     assert!(
