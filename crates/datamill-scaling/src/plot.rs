@@ -58,6 +58,11 @@ fn size_color(t: f64) -> RGBColor {
     RGBColor(lerp(40.0, 230.0), lerp(90.0, 120.0), lerp(200.0, 30.0))
 }
 
+/// A legend entry for a 2-pixel line of colour `c`.
+fn line_key(c: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+}
+
 fn fmt_axis(v: &f64) -> String {
     format!("{v:.0e}")
 }
@@ -236,13 +241,13 @@ where
         .draw_series(LineSeries::new(inside, BLACK.stroke_width(2)))
         .map_err(plot_err)?
         .label("compute-optimal frontier")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+        .legend(line_key(BLACK));
     if spec.runs.is_some() && outside.len() > 1 {
         chart
             .draw_series(DashedLineSeries::new(outside, 6, 4, RED.stroke_width(2)))
             .map_err(plot_err)?
             .label("extrapolation")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+            .legend(line_key(RED));
     }
     chart
         .configure_series_labels()
@@ -364,7 +369,7 @@ where
         ))
         .map_err(plot_err)?
         .label("N_opt(C)")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], blue.stroke_width(2)));
+        .legend(line_key(blue));
     chart
         .draw_series(LineSeries::new(
             alloc.iter().map(|&(c, _, d)| (c, d)),
@@ -372,7 +377,7 @@ where
         ))
         .map_err(plot_err)?
         .label("D_opt(C)")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange.stroke_width(2)));
+        .legend(line_key(orange));
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -465,7 +470,7 @@ where
         ))
         .map_err(plot_err)?
         .label(format!("fitted {}", law.name()))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+        .legend(line_key(BLACK));
     chart
         .draw_series(DashedLineSeries::new(
             curve.iter().cloned().filter(|&(x, _)| x >= dmax),
@@ -475,7 +480,7 @@ where
         ))
         .map_err(plot_err)?
         .label("extrapolation")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+        .legend(line_key(RED));
     if let Some(r) = spec.runs {
         chart
             .draw_series(
