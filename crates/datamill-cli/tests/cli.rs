@@ -679,3 +679,55 @@ fn a_closed_stdout_is_not_a_crash() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// The selection example chains curation, dedup, perplexity buckets and DSIR in one run.
+#[test]
+fn selection_example_chains_curation_dedup_and_selection() {
+    let d = tempfile::tempdir().unwrap();
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/select.toml");
+    ok(&run(&[
+        "run",
+        ex.to_str().unwrap(),
+        "--output",
+        d.path().to_str().unwrap(),
+        "--quiet",
+    ]));
+    let s = stats(d.path());
+    assert_eq!(s["input_docs"], 2178 + 1731);
+    assert_eq!(s["output_docs"], 200);
+    let kinds: Vec<&str> = s["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "gopher_quality",
+            "minhash_dedup",
+            "length",
+            "perplexity",
+            "score_select",
+            "dsir"
+        ]
+    );
+    let mut n = 0;
+    for e in std::fs::read_dir(d.path()).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "zst") {
+            for doc in read_jsonl_zst(&p) {
+                assert!(doc["dsir_log_weight"].is_f64(), "{doc}");
+                assert!(doc["perplexity"].is_f64(), "{doc}");
+                let b = doc["perplexity_bucket"].as_str().unwrap();
+                assert!(b == "head" || b == "middle", "{b}");
+                n += 1;
+            }
+        }
+    }
+    assert_eq!(n, 200);
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("dedup/dsir/dsir.json")).unwrap())
+            .unwrap();
+    assert!(r["kl_reduction_vs_random"].as_f64().unwrap() > 0.0, "{r}");
+}

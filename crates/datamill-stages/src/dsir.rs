@@ -38,7 +38,11 @@
 //! `KL(p_target ‖ p_raw) − KL(p_target ‖ p_selected)` over the hashed bucket distributions (raw =
 //! all documents reaching the stage), with `KL(p ‖ q) = Σ p_i (ln(p_i + 1e-8) − ln(q_i + 1e-8))`,
 //! the smoothing of `log_diff`. Positive means the selection is closer to the target than the
-//! raw data. With small selections the buckets they never hit dominate the second term.
+//! raw data. With small selections the buckets they never hit dominate the second term (a
+//! random subset of a few hundred documents also scores negative), so the report adds a
+//! baseline: `kl_target_random`, the KL of as many eligible documents drawn uniformly at random
+//! (seeded), and `kl_reduction_vs_random = kl_target_random − kl_target_selected`, positive
+//! when importance resampling beats random selection of the same size.
 //!
 //! Parameters: `target` (required: files, directories or globs, relative to the pipeline file;
 //! JSONL, optionally compressed, or Parquet when datamill-io has its `parquet` feature; read
@@ -687,17 +691,43 @@ impl Decider for DsirDecider<'_> {
             }
         }
 
+        // The baseline: as many eligible documents drawn uniformly at random (the smallest
+        // xxh3(seed, position) first), so the KL of the selection can be judged at any scale.
+        let mut random = vec![false; n];
+        {
+            let mut by_hash: Vec<(u64, usize)> = eligible
+                .iter()
+                .map(|&i| {
+                    let mut key = [0u8; 16];
+                    key[..8].copy_from_slice(&u64::from(b.seed).to_le_bytes());
+                    key[8..].copy_from_slice(&(i as u64).to_le_bytes());
+                    (xxhash_rust::xxh3::xxh3_64(&key), i)
+                })
+                .collect();
+            by_hash.sort_unstable();
+            for &(_, i) in by_hash.iter().take(sel_docs as usize) {
+                random[i] = true;
+            }
+        }
         // The selection's bucket distribution, for the KL reduction.
         let mut sel_counts = vec![0u64; self.raw.len()];
+        let mut random_counts = vec![0u64; self.raw.len()];
         let mut sel_words = 0u64;
         let mut by_text: HashMap<u128, f64> = HashMap::new();
         let want_map = !b.weight_field.is_empty();
         self.store.for_each(|i, s| {
+            if selected[i] || random[i] {
+                decode(s, &mut pairs)?;
+            }
+            if random[i] {
+                for &(b, c) in pairs.iter() {
+                    random_counts[b as usize] += u64::from(c);
+                }
+            }
             if selected[i] {
                 if want_map {
                     by_text.insert(text_key(s)?, weights[i]);
                 }
-                decode(s, &mut pairs)?;
                 for &(b, c) in pairs.iter() {
                     sel_counts[b as usize] += u64::from(c);
                 }
@@ -708,6 +738,7 @@ impl Decider for DsirDecider<'_> {
         self.store.remove();
         let kl_raw = kl(&self.target, &self.raw);
         let kl_sel = kl(&self.target, &sel_counts);
+        let kl_random = kl(&self.target, &random_counts);
         if !self.report_dir.as_os_str().is_empty() {
             let report = serde_json::json!({
                 "docs": n,
@@ -724,6 +755,8 @@ impl Decider for DsirDecider<'_> {
                 "kl_target_raw": kl_raw,
                 "kl_target_selected": kl_sel,
                 "kl_reduction": kl_raw - kl_sel,
+                "kl_target_random": kl_random,
+                "kl_reduction_vs_random": kl_random - kl_sel,
                 "top_k": b.top_k,
                 "seed": b.seed,
             });

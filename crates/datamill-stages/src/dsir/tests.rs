@@ -478,3 +478,42 @@ fn spilled_features_decide_like_in_memory() {
         "the work file is removed"
     );
 }
+
+#[test]
+fn report_compares_the_selection_with_a_random_subset_of_its_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target: String = (0..40)
+        .map(|i| {
+            format!(
+                "{{\"text\":\"the option -{i} prints the manual page of the command and exits\"}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(tmp.path().join("t.jsonl"), target).unwrap();
+    let mut docs: Vec<Doc> = (0..200)
+        .map(|i| {
+            let text = if i % 4 == 0 {
+                format!("the option -{i} prints the manual page of the tool {i} and exits")
+            } else {
+                format!("a recipe {i}: stir the flour into warm milk, bake it for {i} minutes")
+            };
+            Doc::new(format!("{i}"), text)
+        })
+        .collect();
+    let report = tmp.path().join("report");
+    let rep = |k: usize, docs: &mut [Doc]| -> Value {
+        let cfg = format!("target = [\"t.jsonl\"]\nk = {k}\nmin_example_length = 3\ntop_k = true");
+        run(&cfg, tmp.path(), docs, Some(&report));
+        serde_json::from_slice(&std::fs::read(report.join("dsir.json")).unwrap()).unwrap()
+    };
+    let f = |v: &Value, k: &str| v[k].as_f64().unwrap();
+    // 50 of 200, the on-target quarter: far closer to the target than 50 random documents.
+    let r = rep(50, &mut docs.clone());
+    assert!(f(&r, "kl_reduction_vs_random") > 0.5, "{r}");
+    let diff = f(&r, "kl_target_random") - f(&r, "kl_target_selected");
+    assert!((f(&r, "kl_reduction_vs_random") - diff).abs() < 1e-12);
+    // Everything selected: the random subset is the same set.
+    let r = rep(200, &mut docs);
+    assert_eq!(f(&r, "kl_target_random"), f(&r, "kl_target_selected"), "{r}");
+    assert_eq!(f(&r, "kl_reduction_vs_random"), 0.0);
+}
