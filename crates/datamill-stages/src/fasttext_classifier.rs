@@ -5,22 +5,33 @@
 //! probabilities. As datatrove 0.10.1 (`filters/fasttext_filter.py`):
 //!
 //! * the text is cut into units by `filter_mode`: `"DOCUMENT"` (default: one unit) or
-//!   `"PARAGRAPH"` (Python's `str.splitlines()` lines, each empty or blank line glued to the
-//!   line before it, lines re-joined with `\n`); `"SENTENCE"` needs datatrove's spaCy sentence
-//!   splitter and is refused;
-//! * each unit is stripped, its `\n` replaced by `newline_replacement` (default `""`, as
-//!   datatrove: lines are glued together), and every label is scored (`k = -1`);
+//!   `"PARAGRAPH"` (Python's `str.splitlines()` lines, so also split at `\r`, `\x0b`, `\x0c`,
+//!   `\x1c`-`\x1e`, U+0085, U+2028 and U+2029; each empty or blank line glued to the line
+//!   before it, blank lines at the start forming a unit of their own; lines re-joined with `\n`,
+//!   the last one without); `"SENTENCE"` needs datatrove's spaCy sentence splitter and is
+//!   refused;
+//! * each unit is stripped (Python's `str.strip()`: Unicode whitespace and `\x1c`-`\x1f`), its
+//!   `\n` replaced by `newline_replacement` (default `""`, as datatrove: lines are glued
+//!   together; a stripped paragraph holds no `\n`, so this only matters in `"DOCUMENT"` mode),
+//!   and every label is scored (`k = -1`);
 //! * a unit is kept when, with `keep_labels` (a list of `[label, min_score]`), *any* listed label
 //!   scores `>= min_score`; with `remove_labels`, when *no* listed label scores `>= min_score`;
-//!   with neither, always. Only one of the two may be given;
-//! * the text becomes the kept units joined (in `"DOCUMENT"` mode: unchanged or nothing), and
-//!   the document is dropped (reason `fasttext_classifier`; datatrove gives none) when that is
-//!   empty or blank. A dropped document keeps its original text here (datatrove empties it);
+//!   with neither, always (annotate only: the documented datatrove behaviour, although
+//!   datatrove 0.10.1 itself raises a `TypeError` when given neither). Only one of the two may
+//!   be given;
+//! * the text becomes the kept units joined (in `"DOCUMENT"` mode: unchanged or nothing; in
+//!   `"PARAGRAPH"` mode line breaks become `\n` and a final line break goes, even when every
+//!   unit is kept), and the document is dropped (reason `fasttext_classifier`; datatrove gives
+//!   none) when that is empty or blank (`str.strip()`). A dropped document keeps its original
+//!   text here (datatrove empties it);
 //! * with `save_labels_in_metadata` (default `true`), every label's score, averaged over the
 //!   units as `numpy.mean` does (pairwise float64 sum), is written to metadata under the full
 //!   label name (`__label__hq`), kept and dropped documents alike.
 //!
 //! Counters: `kept_span`, `removed_span` (datatrove's stats).
+//!
+//! Keep/drop decisions, texts, counters and every score are checked bit for bit against
+//! datatrove 0.10.1 on real documents and edge cases (`tests/golden/fasttext_classifier/`).
 //!
 //! Parameters: `model` (required; path relative to the pipeline file; missing or not a fastText
 //! model → configuration error), `keep_labels` / `remove_labels` (one `[label, score]` pair or a
@@ -46,6 +57,7 @@ use crate::language::{check_labels, check_unit, load_model};
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{Doc, Stage, StageCx, StageError, Verdict};
 use datamill_fasttext::{FastText, strip_label_prefix};
+use datamill_filters::pystr;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -171,52 +183,14 @@ pub struct ClassifierStage {
     paragraphs: bool,
 }
 
-/// Python's `str.splitlines()` line boundaries.
-fn is_line_break(c: char) -> bool {
-    matches!(
-        c,
-        '\n' | '\r'
-            | '\u{b}'
-            | '\u{c}'
-            | '\u{1c}'
-            | '\u{1d}'
-            | '\u{1e}'
-            | '\u{85}'
-            | '\u{2028}'
-            | '\u{2029}'
-    )
-}
-
-/// Python's `str.splitlines()` (without the line ends).
-fn splitlines(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut it = text.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
-        if is_line_break(c) {
-            out.push(&text[start..i]);
-            let mut end = i + c.len_utf8();
-            if c == '\r' && it.peek().is_some_and(|&(_, n)| n == '\n') {
-                it.next();
-                end += 1;
-            }
-            start = end;
-        }
-    }
-    if start < text.len() {
-        out.push(&text[start..]);
-    }
-    out
-}
-
 /// datatrove's `split_into_parts(text, "PARAGRAPH")`.
 fn paragraphs(text: &str) -> Vec<String> {
-    let lines = splitlines(text);
+    let lines = pystr::splitlines(text);
     let mut out = Vec::new();
     let mut next = String::new();
     let mut has = false;
     for (i, line) in lines.iter().enumerate() {
-        if !line.trim().is_empty() && has {
+        if !pystr::strip(line).is_empty() && has {
             out.push(std::mem::take(&mut next));
         }
         next.push_str(line);
@@ -277,7 +251,7 @@ impl Stage for ClassifierStage {
         let mut kept = String::new();
         let (mut kept_n, mut removed_n) = (0u64, 0u64);
         for unit in &units {
-            let prepared = unit.trim().replace('\n', &self.newline);
+            let prepared = pystr::strip(unit).replace('\n', &self.newline);
             let preds = self.model.predict_ids(prepared.as_bytes(), usize::MAX, 0.0);
             if self.save {
                 for &(id, p) in &preds {
@@ -319,7 +293,7 @@ impl Stage for ClassifierStage {
                 doc.set(&self.model.labels()[id], &mean);
             }
         }
-        if kept.trim().is_empty() {
+        if pystr::strip(&kept).is_empty() {
             return Ok(Verdict::drop("fasttext_classifier"));
         }
         if self.paragraphs {
@@ -458,6 +432,202 @@ mod tests {
         let s = pairwise_sum(&v);
         assert!((s - v.iter().sum::<f64>()).abs() < 1e-9);
         assert_eq!(pairwise_sum(&[1.0, 2.0]), 3.0);
+    }
+
+    fn sha256_16(bytes: &[u8]) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(bytes)[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// One document of the golden file (see its README).
+    #[derive(Deserialize)]
+    struct GoldenDoc {
+        file: String,
+        id: String,
+        /// Per configuration: (kept, kept_span, removed_span).
+        result: std::collections::HashMap<String, (bool, u64, u64)>,
+        /// Per configuration whose kept text differs from the input.
+        #[serde(default)]
+        text: std::collections::HashMap<String, GoldenText>,
+        /// Per score group: `None` when datatrove wrote no scores.
+        scores: std::collections::HashMap<String, Option<GoldenScores>>,
+    }
+
+    #[derive(Deserialize)]
+    struct GoldenText {
+        sha256: String,
+        text: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct GoldenScores {
+        sha256: String,
+        /// Raw JSON numbers, parsed with `str::parse` (correctly rounded; serde_json's own
+        /// float parser without `float_roundtrip` can be one ulp off).
+        values: Option<Vec<Box<serde_json::value::RawValue>>>,
+    }
+
+    /// Parity with datatrove 0.10.1's `FastTextClassifierFilter` (one filter per configuration)
+    /// on the Debian-section rows of the labeled sample, 300 en_prose documents and hand-made
+    /// edge cases, over seven configurations; see `tests/golden/fasttext_classifier/README.md`.
+    /// Checks per document and configuration: the keep/drop decision, the `kept_span` /
+    /// `removed_span` counts, the text of kept documents (byte for byte, through its SHA-256
+    /// where the golden stores no explicit text) and every label score bit for bit (through the
+    /// SHA-256 of all 55 float64 scores, and value by value where the golden lists them).
+    #[test]
+    fn golden_datatrove_fasttext_filter() {
+        use serde_json::Value;
+        use std::collections::HashMap;
+        use std::io::Read;
+
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/golden/fasttext_classifier/"
+        );
+        let mut golden = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(format!("{dir}golden.jsonl.gz")).unwrap())
+            .read_to_string(&mut golden)
+            .unwrap();
+        let mut lines = golden.lines();
+        let header: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+        let labels: Vec<&str> = header["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        assert_eq!(labels.len(), 55);
+        let bcx = BuildCx {
+            base_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            ..BuildCx::default()
+        };
+        // (name, stage, score group)
+        let mut configs: Vec<(String, Box<dyn Stage>, Option<String>)> = Vec::new();
+        for (name, c) in header["configs"].as_object().unwrap() {
+            let mut params = c["params"].clone();
+            params["model"] = header["model"].clone();
+            let spec: FasttextClassifier = serde_json::from_value(params).unwrap();
+            let Step::Map(s) = spec.build(&bcx).unwrap() else {
+                unreachable!()
+            };
+            configs.push((name.clone(), s, c["scores"].as_str().map(String::from)));
+        }
+        assert_eq!(configs.len(), 7);
+
+        let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/samples/");
+        let mut inputs: HashMap<(String, String), String> = HashMap::new();
+        for (file, path) in [
+            ("labeled_sample.jsonl", format!("{samples}labeled_sample.jsonl")),
+            ("en_prose_sample.jsonl", format!("{samples}en_prose_sample.jsonl")),
+            ("cases.jsonl", format!("{dir}cases.jsonl")),
+        ] {
+            let src = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            for l in src.lines() {
+                let v: Value = serde_json::from_str(l).unwrap();
+                let id = v["id"].as_str().unwrap().to_string();
+                inputs.insert((file.to_string(), id), v["text"].as_str().unwrap().into());
+            }
+        }
+
+        let mut failures: Vec<String> = Vec::new();
+        let mut fail = |msg: String| {
+            if failures.len() < 20 {
+                failures.push(msg);
+            }
+        };
+        let (mut docs, mut explicit_scores, mut explicit_texts) = (0, 0, 0);
+        let mut kept_count: HashMap<&str, usize> = HashMap::new();
+        for l in lines {
+            let g: GoldenDoc = serde_json::from_str(l).unwrap();
+            let text = &inputs[&(g.file.clone(), g.id.clone())];
+            docs += 1;
+            for (name, stage, group) in &configs {
+                let at = format!("{} {} {name}", g.file, g.id);
+                let mut doc = Doc::new(g.id.as_str(), text.as_str());
+                let mut cx = StageCx::default();
+                let verdict = stage.process(&mut doc, &mut cx).unwrap();
+                let (want_kept, want_k, want_r) = g.result[name];
+                let kept = verdict == Verdict::Keep;
+                if kept != want_kept {
+                    fail(format!("{at}: kept {kept}, datatrove {want_kept}"));
+                }
+                *kept_count.entry(name).or_default() += usize::from(kept);
+                if !kept {
+                    assert_eq!(verdict, Verdict::drop("fasttext_classifier"), "{at}");
+                }
+                let counters: HashMap<_, _> = cx.take_counters().into_iter().collect();
+                let spans = [
+                    counters.get("kept_span").copied().unwrap_or(0),
+                    counters.get("removed_span").copied().unwrap_or(0),
+                ];
+                if spans != [want_k, want_r] {
+                    fail(format!("{at}: spans {spans:?}, datatrove {:?}", [want_k, want_r]));
+                }
+                // Text: datatrove empties a dropped document, datamill keeps it unchanged.
+                match g.text.get(name) {
+                    Some(gt) if kept => {
+                        if let Some(t) = &gt.text {
+                            explicit_texts += 1;
+                            if doc.text() != t {
+                                fail(format!("{at}: text {:?}, datatrove {t:?}", doc.text()));
+                            }
+                        }
+                        if sha256_16(doc.text().as_bytes()) != gt.sha256 {
+                            fail(format!("{at}: text digest differs: {:?}", doc.text()));
+                        }
+                    }
+                    _ => {
+                        if doc.text() != text {
+                            fail(format!("{at}: text changed to {:?}", doc.text()));
+                        }
+                    }
+                }
+                // Scores, bit for bit.
+                let ours: Vec<f64> = labels
+                    .iter()
+                    .filter_map(|lab| doc.get_raw(lab).map(|r| r.parse().unwrap()))
+                    .collect();
+                let n_meta = doc.keys().filter(|k| k.starts_with("__label__")).count();
+                assert_eq!(n_meta, ours.len(), "{at}: unknown metadata labels");
+                let Some(gs) = group.as_ref().and_then(|gr| g.scores[gr].as_ref()) else {
+                    if !ours.is_empty() {
+                        fail(format!("{at}: scores written, datatrove wrote none"));
+                    }
+                    continue;
+                };
+                if ours.len() != labels.len() {
+                    fail(format!("{at}: {} scores", ours.len()));
+                    continue;
+                }
+                if let Some(vals) = &gs.values {
+                    explicit_scores += 1;
+                    for ((lab, o), v) in labels.iter().zip(&ours).zip(vals) {
+                        let v: f64 = v.get().parse().unwrap();
+                        if o.to_bits() != v.to_bits() {
+                            fail(format!("{at}: {lab} {o:e}, datatrove {v:e}"));
+                        }
+                    }
+                }
+                let bits: Vec<u8> = ours.iter().flat_map(|v| v.to_le_bytes()).collect();
+                if sha256_16(&bits) != gs.sha256 {
+                    fail(format!("{at}: score digest differs: {ours:?}"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert_eq!(docs, 3059 + 300 + 28);
+        assert!(
+            explicit_scores > 200 && explicit_texts > 50,
+            "{explicit_scores} {explicit_texts}"
+        );
+        // Both decisions are exercised in every configuration.
+        for (name, _, _) in &configs {
+            let k = kept_count[name.as_str()];
+            assert!(k > 0 && k < docs, "{name}: {k} of {docs} kept");
+        }
     }
 
     #[test]
