@@ -101,3 +101,17 @@ for p in $PEERS; do
   report "$p" "$(wc -l < "$OUT/$p/removed_ids.txt")" "$n"
   echo "       peer's own line: $(tail -1 "$OUT/$p.log")"
 done
+
+# compat = "datatrove" must remove exactly datatrove's ids (when datatrove saw the whole input).
+if [ -s "$OUT/datatrove/removed_ids.txt" ] && [ -z "${DT_LIMIT:-}" ] \
+   && [ -s "$OUT/datamill_compat_w2/out/dedup/minhash_dedup/clusters.jsonl" ]; then
+  python3 - "$OUT/datamill_compat_w2/out/dedup/minhash_dedup/clusters.jsonl" "$OUT/datatrove/removed_ids.txt" <<'PY'
+import json, sys
+ours = set()
+for line in open(sys.argv[1], encoding="utf-8"):
+    c = json.loads(line)
+    ours |= {m for m in c["members"] if m != c["kept"]}
+theirs = set(open(sys.argv[2], encoding="utf-8").read().splitlines())
+print(f"COMPAT datamill={len(ours)} datatrove={len(theirs)} common={len(ours & theirs)} identical={ours == theirs}")
+PY
+fi
