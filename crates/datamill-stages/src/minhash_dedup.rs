@@ -7,7 +7,8 @@
 //! one band are candidates; a pair with Jaccard similarity `s` becomes a candidate with
 //! probability `1 − (1 − s^rows)^bands` (14 × 8: 0.57 at s = 0.7, 0.92 at 0.8, 0.99 at 0.85).
 //! Candidates are merged by union-find into clusters, and every document of a cluster but one
-//! is dropped with reason `duplicate` (datatrove only counts them as `dropped`).
+//! is dropped with reason `duplicate` (datatrove only counts them as `dropped`; see `against`
+//! for `duplicate_in_index`).
 //! Documents with fewer than `ngram` words have no shingle: they are never duplicates.
 //!
 //! With `verify = true`, a candidate cluster is split by true Jaccard similarity of the
@@ -43,6 +44,20 @@
 //!   and uint64 arithmetic, its bucket order and union-find; the same documents are removed as
 //!   by its 4 stages with one task (checked by a golden test). `ngram`, `bands`, `rows`,
 //!   `seed`, `keep` and `verify` may still be set; `normalize` may not.
+//! - `save_index` (a path, relative to the pipeline file): after deciding, saves every signed
+//!   document of this run (id, length, band keys, and the shingle set with `verify`) as a
+//!   datamill index (kind `minhash`, see `dedup/index.rs`), written to a temporary name and
+//!   renamed when complete.
+//! - `against` (default `[]`): saved indexes whose documents count as coming *before* this
+//!   input: they join the LSH and the union-find as the first documents, so new data B deduped
+//!   against A's index keeps and drops exactly what one run over A followed by B keeps and
+//!   drops of B, for every setting (`keep`, `verify`, `compat`; tested) — a new crawl against
+//!   last year's dataset without rereading it. A document of this run whose cluster keeps a
+//!   document of an index is dropped with reason `duplicate_in_index`; clusters with index
+//!   documents list them under `in_index` in the report, and clusters of index documents
+//!   alone are not reported. An index must come from the same `compat`, `normalize`, `ngram`,
+//!   `bands`, `rows`, `seed` and `verify` (else a configuration error names the difference).
+//!   Index documents cost what this run's do (their band keys are spilled like the others).
 //!
 //! Result and speed: the clusters do not depend on the worker count (the union-find is shared
 //! by the workers, which handle one band each; a root is always linked below a smaller one, so
@@ -70,6 +85,11 @@
 //! [[stage]]
 //! type = "minhash_dedup"
 //! compat = "datatrove"
+//!
+//! [[stage]]
+//! type = "minhash_dedup"
+//! save_index = "indexes/crawl-2025.minhash"
+//! # next year: against = ["indexes/crawl-2025.minhash"]
 //! ```
 
 mod bands;
@@ -112,7 +132,15 @@ pub struct MinhashDedup {
     pub threshold: Option<f64>,
     /// `"first"` (default), `"longest"`, or `"union_find_root"` (with `compat`).
     pub keep: Option<String>,
+    /// Where to save this run's signatures (an index for later runs).
+    pub save_index: Option<String>,
+    /// Saved indexes whose documents count as coming before this input.
+    #[serde(default)]
+    pub against: Vec<String>,
 }
+
+/// The kind of minhash index files.
+const INDEX_KIND: &str = "minhash";
 
 /// Which document of a cluster is kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,6 +163,10 @@ struct Minhash {
     datatrove: bool,
     verify: Option<f64>,
     keep: Keep,
+    /// The effective seed of the hash parameters.
+    seed: u32,
+    save_index: Option<PathBuf>,
+    against: Vec<PathBuf>,
 }
 
 impl StageSpec for MinhashDedup {
@@ -226,7 +258,7 @@ impl StageSpec for MinhashDedup {
             }
         };
         let (a, b) = hashing::parameters(seed, bands * rows);
-        Ok(Step::Global(Box::new(Minhash {
+        let m = Minhash {
             norm,
             ngram,
             bands,
@@ -236,7 +268,23 @@ impl StageSpec for MinhashDedup {
             datatrove,
             verify: self.verify.then_some(threshold),
             keep,
-        })))
+            seed,
+            save_index: self
+                .save_index
+                .as_deref()
+                .map(|p| crate::dedup::resolve(&cx.base_dir, p)),
+            against: self
+                .against
+                .iter()
+                .map(|p| crate::dedup::resolve(&cx.base_dir, p))
+                .collect(),
+        };
+        for p in &m.against {
+            let r = crate::dedup::index::IndexReader::open(p, INDEX_KIND)
+                .map_err(|e| StageError::config("against", e.to_string()))?;
+            r.expect_params(&m.index_params(), "against")?;
+        }
+        Ok(Step::Global(Box::new(m)))
     }
 }
 
@@ -276,6 +324,20 @@ impl<'a> Cursor<'a> {
 }
 
 impl Minhash {
+    /// What a saved index's entries depend on: the signature settings (and whether shingle
+    /// sets are stored, for `verify`).
+    fn index_params(&self) -> serde_json::Value {
+        serde_json::json!({
+            "compat": if self.datatrove { Some("datatrove") } else { None },
+            "normalize": format!("{:?}", self.norm).to_lowercase(),
+            "ngram": self.ngram,
+            "bands": self.bands,
+            "rows": self.rows,
+            "seed": self.seed,
+            "verify": self.verify.is_some(),
+        })
+    }
+
     /// u64 words per band key.
     fn width(&self) -> usize {
         if self.datatrove { self.rows } else { 1 }
@@ -348,11 +410,21 @@ impl GlobalStage for Minhash {
             }
         };
         let buffer_limit = cx.memory_budget.map(|m| (m / 2) as usize);
-        Ok(Box::new(MinhashDecider {
+        let save = match &self.save_index {
+            None => None,
+            Some(p) => Some(crate::dedup::index::IndexWriter::create(
+                p,
+                INDEX_KIND,
+                1,
+                self.index_params(),
+            )?),
+        };
+        let mut d = MinhashDecider {
             st: self,
             cx: cx.clone(),
             store: BandStore::new(self.bands, self.width(), work.clone(), buffer_limit),
             work,
+            index_docs: 0,
             refs: Vec::new(),
             lens: Vec::new(),
             ids: Some(ids),
@@ -362,7 +434,28 @@ impl GlobalStage for Minhash {
             vpos: 0,
             docs: 0,
             keys: Vec::new(),
-        }))
+            save,
+        };
+        // Saved indexes: their documents become the first nodes, as if they came before the
+        // input.
+        let mut buf = Vec::new();
+        for p in &self.against {
+            let mut r = crate::dedup::index::IndexReader::open(p, INDEX_KIND)?;
+            r.expect_params(&self.index_params(), "against")?;
+            while !r.at_end()? {
+                let mut len = [0u8; 4];
+                r.read_records(&mut len)?;
+                buf.resize(u32::from_le_bytes(len) as usize, 0);
+                r.read_records(&mut buf)?;
+                if !d.add(None, &buf)? {
+                    return Err(StageError::Other(format!(
+                        "{}: corrupt index (an unsigned document)",
+                        p.display()
+                    )));
+                }
+            }
+        }
+        Ok(Box::new(d))
     }
 }
 
@@ -378,8 +471,11 @@ struct MinhashDecider<'a> {
     cx: DecideCx,
     work: PathBuf,
     store: BandStore,
-    /// Per signed document (index `s`): its reference and length.
+    /// Signed documents `0..index_docs` come from saved indexes (`against`).
+    index_docs: u32,
+    /// Per signed document of this run (index `s − index_docs`): its reference.
     refs: Vec<DocRef>,
+    /// Per signed document (index `s`), with `keep = "longest"`: its length.
     lens: Vec<u32>,
     ids: Option<BufWriter<File>>,
     ids_path: PathBuf,
@@ -388,17 +484,47 @@ struct MinhashDecider<'a> {
     vpos: u64,
     docs: u64,
     keys: Vec<u64>,
+    /// The index being saved (`save_index`).
+    save: Option<crate::dedup::index::IndexWriter>,
 }
 
 impl Decider for MinhashDecider<'_> {
     fn observe(&mut self, at: DocRef, summary: &[u8], _: &mut Verdicts) -> Result<(), StageError> {
         self.docs += 1;
+        if self.add(Some(at), summary)?
+            && let Some(w) = &mut self.save
+        {
+            w.write(&(summary.len() as u32).to_le_bytes())?;
+            w.write(summary)?;
+        }
+        Ok(())
+    }
+
+    fn finish(
+        &mut self,
+        verdicts: &mut Verdicts,
+    ) -> Result<Option<Box<dyn datamill_core::Stage>>, StageError> {
+        let res = self.decide(verdicts);
+        self.store.cleanup();
+        let _ = std::fs::remove_dir_all(&self.work);
+        res?;
+        if let Some(w) = self.save.take() {
+            w.finish()?;
+        }
+        Ok(None)
+    }
+}
+
+impl MinhashDecider<'_> {
+    /// Adds a summarized document as the next node: one of this run (`at`) or of a saved
+    /// index (`None`; all of those come first). Returns whether it was signed (a node).
+    fn add(&mut self, at: Option<DocRef>, summary: &[u8]) -> Result<bool, StageError> {
         let mut c = Cursor(summary);
         let id_len = c.u32()? as usize;
         let id = c.take(id_len)?;
         let chars = c.u32()?;
         if c.take(1)?[0] == 0 {
-            return Ok(());
+            return Ok(false);
         }
         let n = self.st.bands * self.st.width();
         self.keys.clear();
@@ -406,12 +532,18 @@ impl Decider for MinhashDecider<'_> {
             self.keys
                 .push(u64::from_le_bytes(w.try_into().expect("8 bytes")));
         }
-        if self.refs.len() >= u32::MAX as usize - 1 {
+        if self.nodes() >= u32::MAX as usize - 1 {
             return Err(StageError::Other(
                 "minhash_dedup: more than 2^32 − 2 documents".into(),
             ));
         }
-        self.refs.push(at);
+        match at {
+            Some(at) => self.refs.push(at),
+            None => {
+                debug_assert!(self.refs.is_empty(), "index documents come first");
+                self.index_docs += 1;
+            }
+        }
         if self.st.keep == Keep::Longest {
             self.lens.push(chars);
         }
@@ -436,17 +568,12 @@ impl Decider for MinhashDecider<'_> {
         if !c.0.is_empty() {
             return Err(corrupt("trailing bytes"));
         }
-        Ok(())
+        Ok(true)
     }
 
-    fn finish(
-        &mut self,
-        verdicts: &mut Verdicts,
-    ) -> Result<Option<Box<dyn datamill_core::Stage>>, StageError> {
-        let res = self.decide(verdicts);
-        self.store.cleanup();
-        let _ = std::fs::remove_dir_all(&self.work);
-        res.map(|()| None)
+    /// Signed documents so far, index documents included.
+    fn nodes(&self) -> usize {
+        self.index_docs as usize + self.refs.len()
     }
 }
 
@@ -459,6 +586,10 @@ struct Summary {
     docs: u64,
     signed: u64,
     too_short: u64,
+    /// Documents read from saved indexes (`against`).
+    index_docs: u64,
+    /// Of `removed`, those whose cluster keeps a document of a saved index.
+    removed_in_index: u64,
     candidate_clusters: u64,
     clusters: u64,
     removed: u64,
@@ -477,7 +608,7 @@ impl MinhashDecider<'_> {
         if let Some((w, p)) = &mut self.verify {
             w.flush().map_err(|e| io_err(p, e))?;
         }
-        let n = self.refs.len();
+        let n = self.nodes();
         let workers = self.cx.workers.max(1).min(st.bands);
         let limit = self.cx.memory_budget.map(|m| (m / 2) as usize / workers);
 
@@ -624,20 +755,36 @@ impl MinhashDecider<'_> {
             }
         };
 
-        // 4. Verdicts and report.
+        // 4. Verdicts and report. Clusters of saved-index documents alone are not this run's;
+        // a document of this run whose cluster keeps an index document is a duplicate of
+        // the earlier data.
+        let m = self.index_docs;
+        let clusters: Vec<Cluster> = clusters
+            .into_iter()
+            .filter(|c| c.1.last().is_some_and(|&s| s >= m))
+            .collect();
         let mut removed = 0u64;
+        let mut removed_in_index = 0u64;
         for (kept, members) in &clusters {
+            let in_index = *kept < m;
             for &s in members {
-                if s != *kept {
-                    verdicts.drop(self.refs[s as usize], "duplicate");
+                if s != *kept && s >= m {
+                    if in_index {
+                        verdicts.drop(self.refs[(s - m) as usize], "duplicate_in_index");
+                        removed_in_index += 1;
+                    } else {
+                        verdicts.drop(self.refs[(s - m) as usize], "duplicate");
+                    }
                     removed += 1;
                 }
             }
         }
         let summary = Summary {
             docs: self.docs,
-            signed: n as u64,
-            too_short: self.docs - n as u64,
+            signed: self.refs.len() as u64,
+            too_short: self.docs - self.refs.len() as u64,
+            index_docs: u64::from(m),
+            removed_in_index,
             candidate_clusters: comps.len() as u64,
             clusters: clusters.len() as u64,
             removed,
@@ -678,12 +825,20 @@ impl MinhashDecider<'_> {
         let path = dir.join("clusters.jsonl");
         let mut w = BufWriter::new(File::create(&path).map_err(|e| io_err(&path, e))?);
         for (i, (kept, members)) in clusters.iter().enumerate() {
-            let row = serde_json::json!({
+            let mut row = serde_json::json!({
                 "cluster": i,
                 "size": members.len(),
                 "kept": id_of(*kept),
                 "members": members.iter().map(|&s| id_of(s)).collect::<Vec<_>>(),
             });
+            let old: Vec<&str> = members
+                .iter()
+                .filter(|&&s| s < self.index_docs)
+                .map(|&s| id_of(s))
+                .collect();
+            if !old.is_empty() {
+                row["in_index"] = serde_json::json!(old);
+            }
             serde_json::to_writer(&mut w, &row)
                 .map_err(std::io::Error::other)
                 .and_then(|_| w.write_all(b"\n"))
@@ -964,5 +1119,160 @@ mod tests {
             }
         }
         assert!(toml::from_str::<MinhashDedup>("band = 3").is_err());
+    }
+}
+
+#[cfg(test)]
+mod incremental_tests {
+    use super::*;
+    use crate::testing;
+
+    fn build_in(toml_src: &str, dir: &Path) -> Result<Box<dyn GlobalStage>, StageError> {
+        let cfg: MinhashDedup = toml::from_str(toml_src).unwrap();
+        match cfg.build(&BuildCx {
+            seed: 0,
+            base_dir: dir.to_path_buf(),
+        })? {
+            Step::Global(g) => Ok(g),
+            Step::Map(_) => panic!("global expected"),
+        }
+    }
+
+    /// Near-duplicate families (a base text and edited copies, some chained through each
+    /// other) in a fixed shuffled order.
+    fn corpus() -> Vec<Doc> {
+        let word = |x: &mut u64| {
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            format!("w{}", *x % 3000)
+        };
+        let mut docs = Vec::new();
+        for f in 0..40u64 {
+            let mut x = (f + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+            let base: Vec<String> = (0..120 + f as usize).map(|_| word(&mut x)).collect();
+            for v in 0..(f % 4 + 1) {
+                // Each copy edits the previous one a little more: a chain of near-duplicates.
+                let every = [0, 40, 25, 12][v as usize];
+                let text: Vec<String> = base
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| {
+                        if every > 0 && i % every == 0 {
+                            format!("e{v}x{i}")
+                        } else {
+                            w.clone()
+                        }
+                    })
+                    .collect();
+                docs.push(Doc::new(format!("f{f}v{v}"), text.join(" ")));
+            }
+        }
+        // A fixed shuffle, so families straddle the two halves.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for i in (1..docs.len()).rev() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            docs.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        docs
+    }
+
+    fn cx(dir: &Path) -> DecideCx {
+        DecideCx {
+            report_dir: dir.join("report"),
+            work_dir: dir.join("work"),
+            memory_budget: None,
+            workers: 2,
+        }
+    }
+
+    /// New data B deduped against A's saved index keeps and drops exactly what one run over
+    /// A followed by B keeps and drops of B, for every preset; the drops whose cluster keeps a
+    /// document of A say `duplicate_in_index`.
+    #[test]
+    fn b_against_a_index_equals_a_then_b() {
+        let docs = corpus();
+        let (a, b) = docs.split_at(docs.len() / 2);
+        for cfg in [
+            "",
+            "verify = true",
+            "keep = \"longest\"",
+            "compat = \"datatrove\"",
+            "bands = 20\nrows = 4\nnormalize = \"whitespace\"",
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            // One run over A then B.
+            let all = build_in(cfg, tmp.path()).unwrap();
+            let (fates, _) = testing::run(&*all, docs.clone(), 7, &cx(&tmp.path().join("ab")));
+            let combined: Vec<Option<&str>> = fates[a.len()..].iter().map(|f| f.reason()).collect();
+            let report =
+                std::fs::read_to_string(tmp.path().join("ab/report/clusters.jsonl")).unwrap();
+            let a_ids: std::collections::HashSet<&str> = a.iter().map(|d| d.id()).collect();
+            let mut kept_in_a = std::collections::HashSet::new();
+            for line in report.lines() {
+                let c: serde_json::Value = serde_json::from_str(line).unwrap();
+                if a_ids.contains(c["kept"].as_str().unwrap()) {
+                    for m in c["members"].as_array().unwrap() {
+                        kept_in_a.insert(m.as_str().unwrap().to_string());
+                    }
+                }
+            }
+            // A alone, saving its index; then B against it.
+            let sa = build_in(&format!("{cfg}\nsave_index = \"idx/a.idx\""), tmp.path()).unwrap();
+            testing::run(&*sa, a.to_vec(), 7, &cx(&tmp.path().join("a")));
+            assert!(tmp.path().join("idx/a.idx").exists(), "{cfg}: index saved");
+            let sb = build_in(&format!("{cfg}\nagainst = [\"idx/a.idx\"]"), tmp.path()).unwrap();
+            let (fates, _) = testing::run(&*sb, b.to_vec(), 7, &cx(&tmp.path().join("b")));
+            let mut in_index = 0;
+            for ((doc, f), want) in b.iter().zip(&fates).zip(&combined) {
+                match (f.reason(), want) {
+                    (None, None) => {}
+                    (Some(r), Some("duplicate")) => {
+                        let expect = if kept_in_a.contains(doc.id()) {
+                            in_index += 1;
+                            "duplicate_in_index"
+                        } else {
+                            "duplicate"
+                        };
+                        assert_eq!(r, expect, "{cfg}: {}", doc.id());
+                    }
+                    (got, want) => panic!("{cfg}: {}: {got:?} vs {want:?}", doc.id()),
+                }
+            }
+            assert!(in_index >= 5, "{cfg}: only {in_index} duplicates of A in B");
+            let summary: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(tmp.path().join("b/report/summary.json")).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(summary["counts"]["index_docs"], a.len());
+            assert_eq!(summary["counts"]["removed_in_index"], in_index);
+        }
+    }
+
+    #[test]
+    fn an_index_of_other_settings_is_refused_by_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sa = build_in("save_index = \"a.idx\"", tmp.path()).unwrap();
+        testing::run(&*sa, corpus(), 7, &cx(&tmp.path().join("a")));
+        let e = build_in("ngram = 3\nagainst = [\"a.idx\"]", tmp.path())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("against") && e.contains("ngram"), "{e}");
+        let e = build_in("verify = true\nagainst = [\"a.idx\"]", tmp.path())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("verify"), "{e}");
+        let e = build_in("against = [\"missing.idx\"]", tmp.path())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("missing.idx"), "{e}");
+        // Not a minhash index.
+        std::fs::write(tmp.path().join("junk.idx"), vec![7u8; 100]).unwrap();
+        assert!(build_in("against = [\"junk.idx\"]", tmp.path()).is_err());
     }
 }

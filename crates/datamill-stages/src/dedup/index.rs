@@ -25,7 +25,9 @@
 //! - `bloom_dedup`: 8-byte records, the `u64` words of the Bloom filter's bit vector
 //!   (`params.num_bits`, `params.num_hashes`, `params.layout` = the filter implementation
 //!   whose bit positions the words follow);
-//! - `minhash`: reserved for the MinHash stage.
+//! - `minhash`: `record_bytes` 1 (a byte stream): one entry per signed document of the run,
+//!   `u32` length then the stage's summary of the document (id, length, band keys, and the
+//!   shingle set with `verify`), in input order (`params`: the signature settings).
 //!
 //! Sorted kinds are read as streams ([`Cursor`]) and merge-joined with the stage's own sorted
 //! keys, so checking against an index costs no memory beyond a read buffer.
@@ -106,11 +108,11 @@ impl IndexWriter {
         })
     }
 
-    /// Appends one record.
+    /// Appends one record (or, for byte-stream kinds, any whole number of records).
     pub fn write(&mut self, rec: &[u8]) -> Result<(), StageError> {
-        debug_assert_eq!(rec.len(), self.record_bytes);
+        debug_assert_eq!(rec.len() % self.record_bytes, 0);
         self.hasher.update(rec);
-        self.records += 1;
+        self.records += (rec.len() / self.record_bytes) as u64;
         self.w.write_all(rec).map_err(|e| io_err(&self.tmp, e))
     }
 
@@ -230,6 +232,32 @@ impl IndexReader {
         self.r.read_exact(buf).map_err(|e| io_err(&self.path, e))?;
         self.hasher.update(buf);
         self.read += 1;
+        Ok(true)
+    }
+
+    /// Fills `buf` with the next `buf.len() / record_bytes` records (byte-stream kinds read
+    /// their entries this way); an error if fewer are left.
+    pub fn read_records(&mut self, buf: &mut [u8]) -> Result<(), StageError> {
+        let rb = u64::from(self.header.record_bytes);
+        let n = buf.len() as u64 / rb;
+        if !(buf.len() as u64).is_multiple_of(rb) || self.read.saturating_add(n) > self.records {
+            return Err(StageError::Other(format!(
+                "{}: corrupt index (an entry runs past the end)",
+                self.path.display()
+            )));
+        }
+        self.r.read_exact(buf).map_err(|e| io_err(&self.path, e))?;
+        self.hasher.update(buf);
+        self.read += n;
+        Ok(())
+    }
+
+    /// True once every record was read (the checksum is then checked).
+    pub fn at_end(&mut self) -> Result<bool, StageError> {
+        if self.read < self.records {
+            return Ok(false);
+        }
+        self.next_into(&mut [])?;
         Ok(true)
     }
 
