@@ -7,10 +7,11 @@
 //! surviving documents and their summaries to `.datamill/seg0/`. The global stage then
 //! decides once over all summaries in input order. Segment 1 reads segment 0's documents
 //! (or, when segment 0 has no per-document stage, the input itself again: a copy of the
-//! input would cost more to write and read than to parse twice), applies those verdicts, runs the next per-document stages, and so on; the last segment
-//! writes the output shards. Every (segment, unit) pair is a task with a deterministic input,
-//! deterministic outputs named after the unit, and a completion marker written last, so a
-//! rerun skips finished tasks and redoes the rest from the start of the unit.
+//! input would cost more to write and read than to parse twice), applies those verdicts,
+//! runs the next per-document stages, and so on; the last segment writes the output shards.
+//! Every (segment, unit) pair is a task with a deterministic input, deterministic outputs
+//! named after the unit, and a completion marker written last, so a rerun skips finished
+//! tasks and redoes the rest from the start of the unit.
 
 use crate::pipeline::{ConfigError, Pipeline};
 use datamill_core::stats::{RunStats, StageStats};
