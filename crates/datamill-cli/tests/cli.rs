@@ -635,6 +635,33 @@ fn a_leading_global_stage_rereads_the_input_with_the_same_result() {
     for delay in [5, 40, 150] {
         kill_and_resume(delay, d.path(), &first, &reference);
     }
+    // Two tasks of an array re-read their own units.
+    let sharded = d.path().join("sharded");
+    let children: Vec<_> = (0..2)
+        .map(|r| {
+            bin()
+                .args([
+                    "run",
+                    first.to_str().unwrap(),
+                    "-o",
+                    sharded.to_str().unwrap(),
+                    "-w",
+                    "1",
+                    "--rank",
+                    &r.to_string(),
+                    "--world-size",
+                    "2",
+                ])
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        ok(&c.wait_with_output().unwrap());
+    }
+    assert!(tree(&sharded) == reference, "sharded output differs");
+    assert_eq!(stats(&sharded)["input_docs"], sa["input_docs"]);
 }
 
 /// Reports printed to a reader that has gone away (`datamill scaling ... | head -1`) end the
