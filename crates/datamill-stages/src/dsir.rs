@@ -26,6 +26,18 @@
 //!    document.
 //! 5. Kept documents get their weight in metadata field `weight_field`.
 //!
+//! **Several targets** (`separate_targets = true`, data-selection's option of that name): each
+//! `target` entry is a target of its own, with its own model (fitted, like the raw model, up to
+//! `num_tokens_to_fit` n-grams) and weights. The amount to keep is split by
+//! `target_proportions` (one share per entry, normalized; default: each target's fitted n-gram
+//! count), `int(amount × share)` each and the remainder to the last, and the targets select in
+//! order, each from the documents not chosen yet, with the same Gumbel stream continuing
+//! (drawn over each target's candidates, skipped for a target with nothing to select). Same
+//! selected set as data-selection's for the same seed (checked). Kept documents also get
+//! `dsir_target`, the entry that chose them; the report lists per target its share, quota,
+//! selection and KL figures (against that target), and the overall figures against all
+//! targets' n-grams pooled. Not with `token_budget`.
+//!
 //! How many to keep: exactly one of `k` (documents), `fraction` (of the documents reaching the
 //! stage, rounded down) or `token_budget` (the best-ranked documents while their summed
 //! `token_field` fits the budget; the first document that does not fit ends the selection, and
@@ -46,24 +58,27 @@
 //!
 //! Parameters: `target` (required: files, directories or globs, relative to the pipeline file;
 //! JSONL, optionally compressed, or Parquet when datamill-io has its `parquet` feature; read
-//! when the stage decides, so a missing target is reported then, as a `target` error), `target_text_field` (default `"text"`), `k` |
+//! when the stage decides, so a missing target is reported then, as a `target` error),
+//! `target_text_field` (default `"text"`), `k` |
 //! `fraction` | `token_budget` (one required), `token_field` (default `"token_count"`, only with
 //! `token_budget`), `ngrams` (default 2), `num_buckets` (default 10000), `tokenizer` (only
 //! `"wordpunct"`, the default; NLTK's `word_tokenize` needs punkt data and is not ported),
 //! `min_example_length` (default 100), `num_tokens_to_fit` (default `"auto"`), `top_k` (default
 //! false), `seed` (default: the pipeline's seed; below 2^32 as numpy requires), `weight_field`
-//! (default `"dsir_log_weight"`; `""` writes none).
+//! (default `"dsir_log_weight"`; `""` writes none), `separate_targets` (default false),
+//! `target_proportions`.
 //!
-//! Differences from `data-selection`: several target files are pooled (its
-//! `separate_targets=True` is not ported); the raw cap of `num_tokens_to_fit` is applied over the
+//! Differences from `data-selection`: without `separate_targets` all target files are pooled
+//! into one model, as it does; the raw cap of `num_tokens_to_fit` is applied over the
 //! whole input in order, as `data-selection` does with `num_proc=1` (with more processes it
 //! applies a share of the cap per virtual shard, and its example order, hence the noise each
 //! document gets, follows its virtual sharding).
 //!
-//! Cost: one SHA-256 per n-gram, in the parallel summarize pass. The summary is the text's
-//! 128-bit xxh3 and the sparse count vector (about 2–3 bytes per distinct bucket); the decider
-//! keeps a copy in its work folder (or memory), 24 bytes per document and 24 per selected
-//! document (the weight to write, keyed by the text's hash) in memory.
+//! Cost: one SHA-256 per distinct n-gram (an exact per-thread cache serves repeats), in the
+//! parallel summarize pass. The summary is the sparse count vector (about 2–3 bytes per
+//! distinct bucket); the decider keeps a copy in its work folder (or memory), about 24 bytes
+//! per document plus 8 per target, and 24 per selected document (the weight to write, keyed by
+//! the document's reference) in memory.
 //!
 //! ```toml
 //! [[stage]]
@@ -77,6 +92,13 @@
 //! target = ["wiki_sample.jsonl.zst"]
 //! token_budget = 1_000_000_000
 //! top_k = true
+//!
+//! [[stage]]
+//! type = "dsir"
+//! target = ["wiki_sample.jsonl.zst", "books_sample.jsonl.zst"]
+//! separate_targets = true
+//! target_proportions = [0.7, 0.3]
+//! fraction = 0.1
 //! ```
 
 mod features;
@@ -179,6 +201,13 @@ pub struct Dsir {
     /// Metadata field receiving the log importance weight of kept documents (`""`: none).
     #[serde(default = "default_weight_field")]
     pub weight_field: String,
+    /// Each `target` entry is its own target, selected for separately (data-selection's
+    /// `separate_targets`).
+    #[serde(default)]
+    pub separate_targets: bool,
+    /// Shares of the selection per target with `separate_targets` (normalized; default: each
+    /// target's fitted n-gram count).
+    pub target_proportions: Option<Vec<f64>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -200,6 +229,8 @@ struct Built {
     top_k: bool,
     seed: u32,
     weight_field: String,
+    separate: bool,
+    proportions: Option<Vec<f64>>,
 }
 
 impl StageSpec for Dsir {
@@ -263,6 +294,36 @@ impl StageSpec for Dsir {
                 ));
             }
         };
+        if let Some(p) = &self.target_proportions {
+            if !self.separate_targets {
+                return Err(StageError::config(
+                    "target_proportions",
+                    "needs separate_targets = true",
+                ));
+            }
+            if p.len() != self.target.len() {
+                return Err(StageError::config(
+                    "target_proportions",
+                    format!(
+                        "one share per `target` entry: {} shares for {} targets",
+                        p.len(),
+                        self.target.len()
+                    ),
+                ));
+            }
+            if p.iter().any(|x| !x.is_finite() || *x < 0.0) || p.iter().sum::<f64>() <= 0.0 {
+                return Err(StageError::config(
+                    "target_proportions",
+                    "shares must be finite, non-negative and not all zero",
+                ));
+            }
+        }
+        if self.separate_targets && self.token_budget.is_some() {
+            return Err(StageError::config(
+                "separate_targets",
+                "not supported with token_budget (give k or fraction)",
+            ));
+        }
         let seed = self.seed.unwrap_or(cx.seed);
         let seed = u32::try_from(seed).map_err(|_| {
             StageError::config(
@@ -282,6 +343,8 @@ impl StageSpec for Dsir {
             top_k: self.top_k,
             seed,
             weight_field: self.weight_field.clone(),
+            separate: self.separate_targets,
+            proportions: self.target_proportions.clone(),
         })))
     }
 }
@@ -313,18 +376,11 @@ fn get_varint(buf: &[u8], pos: &mut usize) -> Result<u64, StageError> {
     }
 }
 
-/// The text's 128-bit xxh3, the summary's first 16 bytes.
-fn text_key(buf: &[u8]) -> Result<u128, StageError> {
-    buf.get(..16)
-        .map(|b| u128::from_le_bytes(b.try_into().expect("16 bytes")))
-        .ok_or_else(|| StageError::Other("dsir: corrupt summary".into()))
-}
-
-/// A decoded summary (after the 16-byte text hash): the token count (0 = missing, else
+/// A decoded summary: the token count (0 = missing, else
 /// tokens + 1) and the sparse counts.
 fn decode(buf: &[u8], pairs: &mut Vec<(u32, u32)>) -> Result<u64, StageError> {
     pairs.clear();
-    let mut pos = 16;
+    let mut pos = 0;
     let tokens = get_varint(buf, &mut pos)?;
     let n = get_varint(buf, &mut pos)?;
     let mut b = 0u64;
@@ -382,9 +438,27 @@ impl Built {
         SCRATCH.with(|s| self.feat.counts(text, &mut s.borrow_mut()))
     }
 
-    fn read_target(&self) -> Result<(Vec<u64>, u64), StageError> {
+    /// The targets' bucket counts and document counts: one per `target` entry with
+    /// `separate_targets` (each fitted up to `num_tokens_to_fit`, as data-selection fits
+    /// separate targets), else one for all entries together (every n-gram).
+    fn read_targets(&self) -> Result<Vec<(Vec<u64>, u64)>, StageError> {
+        if self.separate {
+            self.target
+                .iter()
+                .map(|t| self.read_target(std::slice::from_ref(t), self.fit_cap))
+                .collect()
+        } else {
+            Ok(vec![self.read_target(&self.target, None)?])
+        }
+    }
+
+    fn read_target(
+        &self,
+        paths: &[String],
+        cap: Option<u64>,
+    ) -> Result<(Vec<u64>, u64), StageError> {
         use datamill_io::read::{ReadOptions, Record, open_unit};
-        let files = datamill_io::discover::discover(&self.base, &self.target)
+        let files = datamill_io::discover::discover(&self.base, paths)
             .map_err(|e| StageError::config("target", e.to_string()))?;
         let opts = ReadOptions {
             names: FieldNames {
@@ -395,8 +469,9 @@ impl Built {
         };
         let mut counts = vec![0u64; self.feat.buckets() as usize];
         let mut docs = 0u64;
+        let mut total = 0u64;
         let io = |e: datamill_io::IoError| StageError::config("target", e.to_string());
-        for path in files {
+        'files: for path in files {
             let label = path.display().to_string();
             let file = datamill_io::plan::describe(path, label, None).map_err(io)?;
             let units = datamill_io::plan::plan_file(&file, 0, u64::MAX, &self.target_text_field)
@@ -409,6 +484,11 @@ impl Built {
                             docs += 1;
                             for (b, c) in self.counts(doc.text()) {
                                 counts[b as usize] += u64::from(c);
+                                total += u64::from(c);
+                            }
+                            // As the raw fit: stop after the document that passes the cap.
+                            if cap.is_some_and(|c| total > c) {
+                                break 'files;
                             }
                         }
                         Record::Blank => {}
@@ -425,7 +505,7 @@ impl Built {
         if counts.iter().all(|&c| c == 0) {
             return Err(StageError::config(
                 "target",
-                "the target documents hold no n-grams",
+                format!("the target documents hold no n-grams ({})", paths.join(", ")),
             ));
         }
         Ok((counts, docs))
@@ -444,7 +524,6 @@ impl GlobalStage for Built {
             },
             _ => 0,
         };
-        out.extend_from_slice(&xxhash_rust::xxh3::xxh3_128(doc.text().as_bytes()).to_le_bytes());
         put_varint(out, tokens);
         let counts = self.counts(doc.text());
         put_varint(out, counts.len() as u64);
@@ -458,7 +537,7 @@ impl GlobalStage for Built {
     }
 
     fn decider(&self, cx: &DecideCx) -> Result<Box<dyn Decider + '_>, StageError> {
-        let (target, target_docs) = self.read_target()?;
+        let targets = self.read_targets()?;
         let nb = self.feat.buckets() as usize;
         let store = if cx.work_dir.as_os_str().is_empty() {
             Store::Mem(Vec::new())
@@ -477,8 +556,7 @@ impl GlobalStage for Built {
         Ok(Box::new(DsirDecider {
             b: self,
             report_dir: cx.report_dir.clone(),
-            target,
-            target_docs,
+            targets,
             raw: vec![0; nb],
             fit: vec![0; nb],
             fit_total: 0,
@@ -580,8 +658,8 @@ impl Store {
 struct DsirDecider<'a> {
     b: &'a Built,
     report_dir: PathBuf,
-    target: Vec<u64>,
-    target_docs: u64,
+    /// Per target: bucket counts and documents (one target unless `separate_targets`).
+    targets: Vec<(Vec<u64>, u64)>,
     raw: Vec<u64>,
     fit: Vec<u64>,
     fit_total: u64,
@@ -624,17 +702,25 @@ impl Decider for DsirDecider<'_> {
 
     fn finish(&mut self, v: &mut Verdicts) -> Result<Option<Box<dyn Stage>>, StageError> {
         let b = self.b;
-        let log_diff = log_diff(&self.target, &self.fit);
+        let nt = self.targets.len();
+        let log_diffs: Vec<Vec<f64>> = self
+            .targets
+            .iter()
+            .map(|(t, _)| log_diff(t, &self.fit))
+            .collect();
         let n = self.refs.len();
-        let mut weights = vec![0f64; n];
+        // weights[i * nt + t]: document i's log importance weight for target t.
+        let mut weights = vec![0f64; n * nt];
         let mut pairs = std::mem::take(&mut self.pairs);
         self.store.for_each(|i, s| {
             decode(s, &mut pairs)?;
-            weights[i] = log_weight(&log_diff, &pairs);
+            for (t, ld) in log_diffs.iter().enumerate() {
+                weights[i * nt + t] = log_weight(ld, &pairs);
+            }
             Ok(())
         })?;
 
-        // Eligible documents, in input order, with their (noisy) keys.
+        // Eligible documents, in input order.
         let mut eligible: Vec<usize> = Vec::new();
         let mut tokens_missing = 0u64;
         for i in 0..n {
@@ -647,100 +733,172 @@ impl Decider for DsirDecider<'_> {
                 eligible.push(i);
             }
         }
-        let mut keys: Vec<f64> = eligible.iter().map(|&i| weights[i]).collect();
-        if !b.top_k {
-            let mut rng = Mt19937::new(b.seed);
-            for k in keys.iter_mut() {
-                *k += rng.gumbel();
+        // How many each target selects: data-selection's `int(num * p)`, the rest to the last.
+        let num = match b.amount {
+            Amount::K(k) => k,
+            Amount::Fraction(f) => (f * n as f64).floor() as u64,
+            Amount::Tokens(_) => u64::MAX,
+        };
+        let shares: Vec<f64> = match &b.proportions {
+            Some(p) => {
+                let sum = np_sum(p);
+                p.iter().map(|x| x / sum).collect()
             }
-        }
-        let mut order: Vec<usize> = (0..eligible.len()).collect();
-        order.sort_by(|&x, &y| keys[y].total_cmp(&keys[x]).then(x.cmp(&y)));
-        let mut selected = vec![false; n];
+            None => {
+                let totals: Vec<u64> = self.targets.iter().map(|(c, _)| c.iter().sum()).collect();
+                let sum: u64 = totals.iter().sum();
+                totals.iter().map(|&t| t as f64 / sum as f64).collect()
+            }
+        };
+        let quotas: Vec<u64> = if nt == 1 {
+            vec![num]
+        } else {
+            let mut q: Vec<u64> = shares.iter().map(|p| (num as f64 * p) as u64).collect();
+            let rest = num - q.iter().sum::<u64>();
+            *q.last_mut().expect("targets") += rest;
+            q
+        };
+        // Target by target, the best of the documents not chosen yet: weight plus Gumbel noise
+        // (one numpy stream, drawn over the candidates in input order, only for targets with
+        // a quota), ties to the earlier document.
+        let mut chosen: Vec<Option<u16>> = vec![None; n];
+        let mut per_target = vec![0u64; nt];
         let mut sel_docs = 0u64;
         let mut sel_tokens = 0u64;
-        match b.amount {
-            Amount::K(k) => {
-                for &o in order.iter().take(k.min(usize::MAX as u64) as usize) {
-                    selected[eligible[o]] = true;
-                    sel_docs += 1;
+        let mut rng = Mt19937::new(b.seed);
+        for (t, &quota) in quotas.iter().enumerate() {
+            if quota == 0 {
+                continue;
+            }
+            let cands: Vec<usize> = eligible
+                .iter()
+                .copied()
+                .filter(|&i| chosen[i].is_none())
+                .collect();
+            let mut keys: Vec<f64> = cands.iter().map(|&i| weights[i * nt + t]).collect();
+            if !b.top_k {
+                for k in keys.iter_mut() {
+                    *k += rng.gumbel();
                 }
             }
-            Amount::Fraction(f) => {
-                let k = (f * n as f64).floor() as usize;
-                for &o in order.iter().take(k) {
-                    selected[eligible[o]] = true;
-                    sel_docs += 1;
-                }
-            }
-            Amount::Tokens(budget) => {
-                for &o in &order {
-                    let t = self.tokens[eligible[o]] - 1;
-                    if sel_tokens + t > budget {
-                        break;
+            let mut order: Vec<usize> = (0..cands.len()).collect();
+            order.sort_by(|&x, &y| keys[y].total_cmp(&keys[x]).then(x.cmp(&y)));
+            match b.amount {
+                Amount::Tokens(budget) => {
+                    for &o in &order {
+                        let tok = self.tokens[cands[o]] - 1;
+                        if sel_tokens + tok > budget {
+                            break;
+                        }
+                        sel_tokens += tok;
+                        chosen[cands[o]] = Some(t as u16);
+                        per_target[t] += 1;
                     }
-                    sel_tokens += t;
-                    selected[eligible[o]] = true;
-                    sel_docs += 1;
+                }
+                _ => {
+                    for &o in order.iter().take(quota.min(usize::MAX as u64) as usize) {
+                        chosen[cands[o]] = Some(t as u16);
+                        per_target[t] += 1;
+                    }
                 }
             }
+            sel_docs += per_target[t];
         }
         for &i in &eligible {
-            if !selected[i] {
+            if chosen[i].is_none() {
                 v.drop(self.refs[i], "dsir_not_selected");
             }
         }
 
-        // The baseline: as many eligible documents drawn uniformly at random (the smallest
-        // xxh3(seed, position) first), so the KL of the selection can be judged at any scale.
-        let mut random = vec![false; n];
-        {
+        // Baselines: as many eligible documents drawn uniformly at random (the smallest
+        // xxh3(seed, target, position) first), so the KL of a selection can be judged at any
+        // scale; index nt = the whole selection.
+        let random_subset = |salt: u64, size: u64| -> Vec<bool> {
             let mut by_hash: Vec<(u64, usize)> = eligible
                 .iter()
                 .map(|&i| {
-                    let mut key = [0u8; 16];
+                    let mut key = [0u8; 24];
                     key[..8].copy_from_slice(&u64::from(b.seed).to_le_bytes());
-                    key[8..].copy_from_slice(&(i as u64).to_le_bytes());
-                    (xxhash_rust::xxh3::xxh3_64(&key), i)
+                    key[8..16].copy_from_slice(&(i as u64).to_le_bytes());
+                    key[16..].copy_from_slice(&salt.to_le_bytes());
+                    let h = if salt == u64::MAX {
+                        // (the whole selection's baseline keeps its single-target key)
+                        xxhash_rust::xxh3::xxh3_64(&key[..16])
+                    } else {
+                        xxhash_rust::xxh3::xxh3_64(&key)
+                    };
+                    (h, i)
                 })
                 .collect();
             by_hash.sort_unstable();
-            for &(_, i) in by_hash.iter().take(sel_docs as usize) {
-                random[i] = true;
+            let mut r = vec![false; n];
+            for &(_, i) in by_hash.iter().take(size as usize) {
+                r[i] = true;
             }
-        }
-        // The selection's bucket distribution, for the KL reduction.
-        let mut sel_counts = vec![0u64; self.raw.len()];
-        let mut random_counts = vec![0u64; self.raw.len()];
+            r
+        };
+        let random_all = random_subset(u64::MAX, sel_docs);
+        let random_t: Vec<Vec<bool>> = if nt > 1 {
+            (0..nt).map(|t| random_subset(t as u64, per_target[t])).collect()
+        } else {
+            Vec::new()
+        };
+        // Bucket distributions of the selection (all, per target) and of the baselines.
+        let nb = self.raw.len();
+        let mut sel_counts = vec![0u64; nb];
+        let mut random_counts = vec![0u64; nb];
+        let mut sel_t = vec![vec![0u64; nb]; if nt > 1 { nt } else { 0 }];
+        let mut rnd_t = vec![vec![0u64; nb]; if nt > 1 { nt } else { 0 }];
         let mut sel_words = 0u64;
-        let mut by_text: HashMap<u128, f64> = HashMap::new();
+        let mut by_ref: HashMap<u64, (f64, u16)> = HashMap::new();
         let want_map = !b.weight_field.is_empty();
         self.store.for_each(|i, s| {
-            if selected[i] || random[i] {
-                decode(s, &mut pairs)?;
+            let in_random_t = random_t.iter().any(|r| r[i]);
+            if chosen[i].is_none() && !random_all[i] && !in_random_t {
+                return Ok(());
             }
-            if random[i] {
-                for &(b, c) in pairs.iter() {
-                    random_counts[b as usize] += u64::from(c);
+            decode(s, &mut pairs)?;
+            let add = |to: &mut Vec<u64>| {
+                for &(bk, c) in pairs.iter() {
+                    to[bk as usize] += u64::from(c);
+                }
+            };
+            if random_all[i] {
+                add(&mut random_counts);
+            }
+            for (t, r) in random_t.iter().enumerate() {
+                if r[i] {
+                    add(&mut rnd_t[t]);
                 }
             }
-            if selected[i] {
+            if let Some(t) = chosen[i] {
                 if want_map {
-                    by_text.insert(text_key(s)?, weights[i]);
+                    by_ref.insert(
+                        crate::dedup::pack(self.refs[i]),
+                        (weights[i * nt + t as usize], t),
+                    );
                 }
-                for &(b, c) in pairs.iter() {
-                    sel_counts[b as usize] += u64::from(c);
+                add(&mut sel_counts);
+                if nt > 1 {
+                    add(&mut sel_t[t as usize]);
                 }
                 sel_words += self.lengths[i];
             }
             Ok(())
         })?;
         self.store.remove();
-        let kl_raw = kl(&self.target, &self.raw);
-        let kl_sel = kl(&self.target, &sel_counts);
-        let kl_random = kl(&self.target, &random_counts);
+        // The pooled target (every target's n-grams) for the overall figures.
+        let mut pooled = vec![0u64; nb];
+        for (c, _) in &self.targets {
+            for (p, x) in pooled.iter_mut().zip(c) {
+                *p += x;
+            }
+        }
+        let kl_raw = kl(&pooled, &self.raw);
+        let kl_sel = kl(&pooled, &sel_counts);
+        let kl_random = kl(&pooled, &random_counts);
         if !self.report_dir.as_os_str().is_empty() {
-            let report = serde_json::json!({
+            let mut report = serde_json::json!({
                 "docs": n,
                 "eligible": eligible.len(),
                 "too_short": n - eligible.len() - tokens_missing as usize,
@@ -750,8 +908,8 @@ impl Decider for DsirDecider<'_> {
                 "selected_tokens": matches!(b.amount, Amount::Tokens(_)).then_some(sel_tokens),
                 "raw_ngrams": self.raw.iter().sum::<u64>(),
                 "raw_ngrams_fitted": self.fit_total,
-                "target_docs": self.target_docs,
-                "target_ngrams": self.target.iter().sum::<u64>(),
+                "target_docs": self.targets.iter().map(|t| t.1).sum::<u64>(),
+                "target_ngrams": pooled.iter().sum::<u64>(),
                 "kl_target_raw": kl_raw,
                 "kl_target_selected": kl_sel,
                 "kl_reduction": kl_raw - kl_sel,
@@ -760,6 +918,28 @@ impl Decider for DsirDecider<'_> {
                 "top_k": b.top_k,
                 "seed": b.seed,
             });
+            if nt > 1 {
+                report["targets"] = (0..nt)
+                    .map(|t| {
+                        let c = &self.targets[t].0;
+                        let (r, s, x) =
+                            (kl(c, &self.raw), kl(c, &sel_t[t]), kl(c, &rnd_t[t]));
+                        serde_json::json!({
+                            "target": b.target[t],
+                            "docs": self.targets[t].1,
+                            "ngrams": c.iter().sum::<u64>(),
+                            "share": shares[t],
+                            "quota": quotas[t],
+                            "selected": per_target[t],
+                            "kl_target_raw": r,
+                            "kl_target_selected": s,
+                            "kl_reduction": r - s,
+                            "kl_target_random": x,
+                            "kl_reduction_vs_random": x - s,
+                        })
+                    })
+                    .collect();
+            }
             let dir = &self.report_dir;
             let path = dir.join("dsir.json");
             std::fs::create_dir_all(dir)
@@ -778,35 +958,59 @@ impl Decider for DsirDecider<'_> {
             return Ok(None);
         }
         Ok(Some(Box::new(WriteWeight {
-            feat: b.feat.clone(),
-            log_diff,
-            by_text,
+            by_ref,
             field: b.weight_field.clone(),
+            targets: (nt > 1).then(|| b.target.clone()),
         })))
     }
 }
 
-/// The transform run on kept documents: writes the weight the selection used, found by the
-/// xxh3-128 of the text (the weight depends on the text alone); a text it does not know (none,
-/// in a normal run) gets its weight recomputed.
+/// numpy's `np.sum` of a short float64 vector (pairwise summation's base case: 8 partial sums
+/// from 8 elements on, a plain loop below).
+fn np_sum(a: &[f64]) -> f64 {
+    if a.len() < 8 {
+        let mut r = 0.0;
+        for x in a {
+            r += x;
+        }
+        return r;
+    }
+    let mut r: [f64; 8] = a[..8].try_into().expect("8 values");
+    let full = a.len() - a.len() % 8;
+    for i in (8..full).step_by(8) {
+        for j in 0..8 {
+            r[j] += a[i + j];
+        }
+    }
+    let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for x in &a[full..] {
+        res += x;
+    }
+    res
+}
+
+/// The transform run on kept documents: writes the weight the selection used (and, with
+/// several targets, the target whose share chose the document), found by document reference.
 struct WriteWeight {
-    feat: Featurizer,
-    log_diff: Vec<f64>,
-    by_text: HashMap<u128, f64>,
+    by_ref: HashMap<u64, (f64, u16)>,
     field: String,
+    targets: Option<Vec<String>>,
 }
 
 impl Stage for WriteWeight {
-    fn process(&self, doc: &mut Doc, _: &mut StageCx) -> Result<Verdict, StageError> {
-        let key = xxhash_rust::xxh3::xxh3_128(doc.text().as_bytes());
-        let w = match self.by_text.get(&key) {
-            Some(&w) => w,
-            None => {
-                let counts = SCRATCH.with(|s| self.feat.counts(doc.text(), &mut s.borrow_mut()));
-                log_weight(&self.log_diff, &counts)
-            }
+    fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError> {
+        let found = cx
+            .doc_ref()
+            .and_then(|at| self.by_ref.get(&crate::dedup::pack(at)));
+        let Some(&(w, t)) = found else {
+            return Err(StageError::Other(
+                "dsir: a kept document the selection does not know (a bug)".into(),
+            ));
         };
         doc.set(&self.field, &w);
+        if let Some(names) = &self.targets {
+            doc.set("dsir_target", &names[t as usize]);
+        }
         Ok(Verdict::Keep)
     }
 }

@@ -517,3 +517,119 @@ fn report_compares_the_selection_with_a_random_subset_of_its_size() {
     assert_eq!(f(&r, "kl_target_random"), f(&r, "kl_target_selected"), "{r}");
     assert_eq!(f(&r, "kl_reduction_vs_random"), 0.0);
 }
+
+/// Several targets selected for separately (data-selection's `separate_targets`, with and
+/// without `target_proportions`, Gumbel and top-k): the same selected sets as the reference
+/// (tests/golden/dsir/make_golden_separate.py), each kept document labelled with its target.
+#[test]
+fn golden_separate_targets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = sample_lines();
+    for shard in ["manpages", "fortunes"] {
+        let mut s = String::new();
+        for l in &lines {
+            let v: Value = serde_json::from_str(l).unwrap();
+            if v["shard"] == shard {
+                s.push_str(l);
+                s.push('\n');
+            }
+        }
+        std::fs::write(tmp.path().join(format!("{shard}.jsonl")), s).unwrap();
+    }
+    let mut docs = Vec::new();
+    for l in &lines[..600] {
+        let d = Doc::from_json(l.clone(), &Default::default(), || "x".into()).unwrap();
+        let words: Vec<&str> = datamill_filters::pystr::split_whitespace(d.text()).collect();
+        for (j, c) in words.chunks(16).enumerate() {
+            docs.push(Doc::new(format!("{}#{j}", d.id()), c.join(" ")));
+        }
+    }
+    let g = golden_json("separate.json");
+    let k = g["k"].as_u64().unwrap();
+    let cases = g["cases"].as_object().unwrap();
+    assert_eq!(cases.len(), 4);
+    for (name, c) in cases {
+        let mut cfg = format!(
+            "target = [\"manpages.jsonl\", \"fortunes.jsonl\"]\nseparate_targets = true\n\
+             k = {k}\nmin_example_length = {}\n",
+            g["min_example_length"]
+        );
+        if let Some(p) = c["target_proportions"].as_array() {
+            let p: Vec<String> = p.iter().map(|x| x.to_string()).collect();
+            cfg += &format!("target_proportions = [{}]\n", p.join(", "));
+        }
+        if c["top_k"].as_bool().unwrap() {
+            cfg += "top_k = true\n";
+        } else {
+            cfg += &format!("seed = {}\n", c["seed"]);
+        }
+        let report = tmp.path().join(format!("report_{name}"));
+        let mut kept_docs = docs.clone();
+        let verdicts = run(&cfg, tmp.path(), &mut kept_docs, Some(&report));
+        let got: Vec<&str> = docs
+            .iter()
+            .zip(&verdicts)
+            .filter(|(_, v)| v.is_none())
+            .map(|(d, _)| d.id())
+            .collect();
+        let want: Vec<&str> = c["selected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        assert_eq!(got.len(), want.len(), "{name}");
+        assert!(got == want, "{name}: selected sets differ");
+        // Quotas as the reference's, and every kept document says which target chose it.
+        let rep: Value =
+            serde_json::from_slice(&std::fs::read(report.join("dsir.json")).unwrap()).unwrap();
+        let quotas: Vec<u64> = rep["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["quota"].as_u64().unwrap())
+            .collect();
+        let want_q: Vec<u64> = c["quotas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        assert_eq!(quotas, want_q, "{name}");
+        let mut per = [0u64; 2];
+        for (d, v) in kept_docs.iter().zip(&verdicts) {
+            if v.is_none() {
+                match d.get_str("dsir_target").unwrap().as_ref() {
+                    "manpages.jsonl" => per[0] += 1,
+                    "fortunes.jsonl" => per[1] += 1,
+                    o => panic!("{o}"),
+                }
+                assert!(d.get_value("dsir_log_weight").unwrap().is_f64());
+            }
+        }
+        assert_eq!(per.to_vec(), want_q, "{name}");
+    }
+}
+
+#[test]
+fn separate_target_parameters_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = |cfg: &str| {
+        let c: Dsir = toml::from_str(cfg).unwrap();
+        match c.build(&BuildCx {
+            seed: 0,
+            base_dir: tmp.path().to_path_buf(),
+        }) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("accepted: {cfg}"),
+        }
+    };
+    let e = err("target = [\"a\", \"b\"]\nk = 5\ntarget_proportions = [1, 1]");
+    assert!(e.contains("separate_targets"), "{e}");
+    let e = err("target = [\"a\", \"b\"]\nk = 5\nseparate_targets = true\ntarget_proportions = [1]");
+    assert!(e.contains("one share per"), "{e}");
+    let e = err("target = [\"a\", \"b\"]\nk = 5\nseparate_targets = true\ntarget_proportions = [0, 0]");
+    assert!(e.contains("not all zero"), "{e}");
+    let e = err("target = [\"a\", \"b\"]\ntoken_budget = 5\nseparate_targets = true");
+    assert!(e.contains("token_budget"), "{e}");
+}
