@@ -758,3 +758,45 @@ fn selection_example_chains_curation_dedup_and_selection() {
             .unwrap();
     assert!(r["kl_reduction_vs_random"].as_f64().unwrap() > 0.0, "{r}");
 }
+
+/// Documents passed between passes may be stored uncompressed: same output. Either way a
+/// finished run leaves no copy of the documents under `.datamill/`, only its markers.
+#[test]
+fn uncompressed_intermediate_passes_give_the_same_output() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    let zstd = pipeline(d.path(), "256KB", "");
+    ok(&run(&[
+        "run",
+        zstd.to_str().unwrap(),
+        "-o",
+        a.to_str().unwrap(),
+        "-w",
+        "2",
+    ]));
+    let none = pipeline(d.path(), "256KB", "intermediate = \"none\"");
+    ok(&run(&[
+        "run",
+        none.to_str().unwrap(),
+        "-o",
+        b.to_str().unwrap(),
+        "-w",
+        "2",
+    ]));
+    assert!(
+        tree(&a) == tree(&b),
+        "the intermediate codec changed the output"
+    );
+    for out in [&a, &b] {
+        for k in 0..2 {
+            let names: Vec<String> = std::fs::read_dir(out.join(format!(".datamill/seg{k}")))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert!(!names.is_empty());
+            assert!(names.iter().all(|n| n.ends_with(".done")), "{names:?}");
+        }
+    }
+    let (sa, sb) = (stats(&a), stats(&b));
+    assert_eq!(sa["output_docs"], sb["output_docs"]);
+}

@@ -145,6 +145,15 @@ pub struct OutputConfig {
     /// Also write dropped documents under `excluded/`, each with `excluded_by`.
     #[serde(default)]
     pub excluded: bool,
+    /// How documents passed between passes (before and after a global stage) are stored
+    /// under `.datamill/`: `"zstd"` (default, level 1: about a quarter of the disk) or
+    /// `"none"` (plain JSONL: no compression CPU, the full size on disk).
+    #[serde(default = "default_intermediate")]
+    pub intermediate: Compression,
+}
+
+fn default_intermediate() -> Compression {
+    Compression::Zstd
 }
 
 impl Default for OutputConfig {
@@ -156,6 +165,7 @@ impl Default for OutputConfig {
             level: None,
             max_shard_bytes: default_shard(),
             excluded: false,
+            intermediate: default_intermediate(),
         }
     }
 }

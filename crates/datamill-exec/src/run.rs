@@ -436,6 +436,26 @@ impl Ctx<'_> {
         self.state_dir.join(format!("seg{k}"))
     }
 
+    /// Removes the documents and summaries pass `k` wrote for the next one (not its markers).
+    fn drop_pass_data(&self, k: usize) {
+        let Ok(entries) = std::fs::read_dir(self.seg_dir(k)) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.contains(".jsonl") || name.ends_with(".summ") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+
+    /// The documents segment `k` passes on from `unit`.
+    fn seg_file(&self, k: usize, unit: usize) -> PathBuf {
+        let ext = self.p.config.output.intermediate.suffix();
+        self.seg_dir(k)
+            .join(format!("{}-000.jsonl{ext}", stem(unit)))
+    }
+
     fn marker(&self, k: usize, unit: usize) -> PathBuf {
         self.seg_dir(k).join(format!("{}.done", stem(unit)))
     }
@@ -504,7 +524,7 @@ impl Ctx<'_> {
                 &s,
                 WriteOptions {
                     format: Format::Jsonl,
-                    compression: Compression::Zstd,
+                    compression: self.p.config.output.intermediate,
                     level: 1,
                     max_shard_bytes: u64::MAX,
                     ..Default::default()
@@ -548,7 +568,7 @@ impl Ctx<'_> {
                 self.progress.bytes.clone(),
             )?
         } else {
-            let path = self.seg_dir(k - 1).join(format!("{s}-000.jsonl.zst"));
+            let path = self.seg_file(k - 1, unit);
             if !path.exists() {
                 // The previous segment passed nothing on from this unit.
                 Box::new(Empty) as Box<dyn datamill_io::read::RecordReader>
@@ -556,7 +576,7 @@ impl Ctx<'_> {
                 let f = InputFile {
                     label: format!("{}", path.display()),
                     format: Format::Jsonl,
-                    compression: Compression::Zstd,
+                    compression: self.p.config.output.intermediate,
                     size: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
                     mtime: 0,
                     path,
@@ -726,12 +746,9 @@ impl Ctx<'_> {
         if seg.reads_input {
             self.units[unit].size
         } else {
-            std::fs::metadata(
-                self.seg_dir(k - 1)
-                    .join(format!("{}-000.jsonl.zst", stem(unit))),
-            )
-            .map(|m| m.len())
-            .unwrap_or(0)
+            std::fs::metadata(self.seg_file(k - 1, unit))
+                .map(|m| m.len())
+                .unwrap_or(0)
         }
     }
 
@@ -1061,6 +1078,11 @@ pub fn run(
         };
         for d in &done {
             total += &d.stats;
+        }
+        // Every task of pass k is done: what pass k − 1 passed on (documents and summaries)
+        // is no longer needed; its markers stay, so a rerun still skips it.
+        if k > 0 && !stop.load(Ordering::Relaxed) {
+            ctx.drop_pass_data(k - 1);
         }
         if let SegEnd::Summarize(g) = seg.end {
             if stop.load(Ordering::Relaxed) {
