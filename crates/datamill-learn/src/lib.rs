@@ -12,7 +12,10 @@ pub mod cli;
 pub mod error;
 pub mod io;
 pub mod label_issues;
-pub mod sort;
+/// The reference sorts (re-exported from `datamill-npsort`).
+pub mod sort {
+    pub use datamill_npsort::*;
+}
 pub mod train;
 
 pub use cli::{LabelIssuesArgs, TrainClassifierArgs, run_label_issues, run_train_classifier};

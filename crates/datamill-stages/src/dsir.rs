@@ -22,8 +22,10 @@
 //!    The noise is numpy's: `np.random.seed(seed); np.random.gumbel(size=eligible)`, drawn over
 //!    the eligible documents in input order, so with the same seed and the same input order the
 //!    selected set is the one `data-selection` selects (run with `num_proc=1` after
-//!    `np.random.seed(seed)`). `top_k = true` ranks by weight alone. Ties go to the earlier
-//!    document.
+//!    `np.random.seed(seed)`). `top_k = true` ranks by weight alone. The best are taken as
+//!    data-selection takes them, `np.argpartition(-keys, k)[:k]`, with numpy's choice among
+//!    keys equal at the cut (duplicate documents under `top_k`) as made on x86-64 CPUs with
+//!    AVX-512 (`datamill-npsort`; numpy itself chooses otherwise on other CPUs).
 //! 5. Kept documents get their weight in metadata field `weight_field`.
 //!
 //! **Several targets** (`separate_targets = true`, data-selection's option of that name): each
@@ -781,10 +783,11 @@ impl Decider for DsirDecider<'_> {
                     *k += rng.gumbel();
                 }
             }
-            let mut order: Vec<usize> = (0..cands.len()).collect();
-            order.sort_by(|&x, &y| keys[y].total_cmp(&keys[x]).then(x.cmp(&y)));
             match b.amount {
                 Amount::Tokens(budget) => {
+                    // Best first (ties: the earlier document) while the budget holds.
+                    let mut order: Vec<usize> = (0..cands.len()).collect();
+                    order.sort_by(|&x, &y| keys[y].total_cmp(&keys[x]).then(x.cmp(&y)));
                     for &o in &order {
                         let tok = self.tokens[cands[o]] - 1;
                         if sel_tokens + tok > budget {
@@ -796,7 +799,17 @@ impl Decider for DsirDecider<'_> {
                     }
                 }
                 _ => {
-                    for &o in order.iter().take(quota.min(usize::MAX as u64) as usize) {
+                    // data-selection: `np.argpartition(-keys, quota)[:quota]`; the set is
+                    // numpy's (AVX-512) even when equal keys straddle the cut.
+                    let take: Vec<usize> = if quota as usize >= cands.len() {
+                        (0..cands.len()).collect()
+                    } else {
+                        let neg: Vec<f64> = keys.iter().map(|k| -k).collect();
+                        let mut a = datamill_npsort::np_argpartition(&neg, quota as usize);
+                        a.truncate(quota as usize);
+                        a
+                    };
+                    for o in take {
                         chosen[cands[o]] = Some(t as u16);
                         per_target[t] += 1;
                     }

@@ -633,3 +633,56 @@ fn separate_target_parameters_are_checked() {
     let e = err("target = [\"a\", \"b\"]\ntoken_budget = 5\nseparate_targets = true");
     assert!(e.contains("token_budget"), "{e}");
 }
+
+/// `top_k` on duplicated documents (equal weights straddling the cut): the same set as
+/// data-selection's `np.argpartition`, which on AVX-512 keeps a later copy at k = 1030 and 1033.
+#[test]
+fn golden_top_k_ties_choose_as_numpy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = sample_lines();
+    target_file(tmp.path(), &lines);
+    let mut docs = Vec::new();
+    for l in &lines[..600] {
+        let d = Doc::from_json(l.clone(), &Default::default(), || "x".into()).unwrap();
+        let words: Vec<&str> = datamill_filters::pystr::split_whitespace(d.text()).collect();
+        for (j, c) in words.chunks(16).enumerate() {
+            for copy in 0..3 {
+                docs.push(Doc::new(format!("{}#{j}~{copy}", d.id()), c.join(" ")));
+            }
+        }
+    }
+    let g = golden_json("separate.json");
+    let stage = build(
+        "target = [\"target_manpages.jsonl\"]\nk = 1\nmin_example_length = 8\ntop_k = true",
+        tmp.path(),
+    );
+    let sums = summaries(&*stage, &docs);
+    let mut later_copy = false;
+    for (k, want) in g["ties_top_k"].as_object().unwrap() {
+        let stage = build(
+            &format!(
+                "target = [\"target_manpages.jsonl\"]\nk = {k}\nmin_example_length = 8\ntop_k = true"
+            ),
+            tmp.path(),
+        );
+        let v = decide(&*stage, &sums, &mut docs.clone(), None);
+        let got: Vec<&str> = docs
+            .iter()
+            .zip(&v)
+            .filter(|(_, v)| v.is_none())
+            .map(|(d, _)| d.id())
+            .collect();
+        let want: Vec<&str> = want
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        assert!(got == want, "k = {k}: selected sets differ");
+        // Some group is cut with its first copy left out (not the earliest-index choice).
+        later_copy |= got
+            .iter()
+            .any(|id| id.ends_with("~1") && !got.contains(&id.replace("~1", "~0").as_str()));
+    }
+    assert!(later_copy, "no case where numpy keeps a later copy");
+}

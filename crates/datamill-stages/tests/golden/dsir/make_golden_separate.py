@@ -81,6 +81,31 @@ def main():
             "selected": [i for i in ids if i in chosen],
         }
         print(name, quotas, len(chosen))
+    # Ties under top_k: every chunk three times (ids suffixed ~0, ~1, ~2), one target
+    # (manpages), k = 1001, 1030 and 1033: the cut falls inside a group of equal weights (at
+    # 1030 and 1033 numpy keeps a later copy, not the first); the set is np.argpartition's
+    # choice among equal keys.
+    tied = []
+    for l in chunk_lines:
+        r = json.loads(l)
+        for c in range(3):
+            tied.append(json.dumps({"id": f"{r['id']}~{c}", "text": r["text"]}, ensure_ascii=False))
+    tied_path = os.path.join(tmp, "tied.jsonl")
+    with open(tied_path, "w", encoding="utf-8") as f:
+        for l in tied:
+            f.write(l + "\n")
+    cache = os.path.join(tmp, "cache_ties")
+    dsir = HashedNgramDSIR([tied_path], targets[:1], cache_dir=cache, num_proc=1,
+                           min_example_length=8)
+    dsir.fit_importance_estimator(num_tokens_to_fit="auto")
+    dsir.compute_importance_weights()
+    out["ties_top_k"] = {}
+    for k in [1001, 1030, 1033]:
+        o = os.path.join(tmp, f"sel_ties_{k}")
+        dsir.resample(out_dir=o, num_to_sample=k, cache_dir=o + "_tmp", top_k=True)
+        chosen = {json.loads(l)["id"] for l in open(os.path.join(o, "0.jsonl"), encoding="utf-8")}
+        out["ties_top_k"][str(k)] = [json.loads(l)["id"] for l in tied
+                                     if json.loads(l)["id"] in chosen]
     with open(os.path.join(HERE, "separate.json"), "w") as f:
         json.dump(out, f, indent=0)
     shutil.rmtree(tmp)

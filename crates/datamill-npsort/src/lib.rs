@@ -1,4 +1,4 @@
-//! Sorts whose order of equal keys must match a C/C++ reference exactly.
+//! datamill-npsort: sorts whose order of equal keys must match a C/C++ reference exactly.
 //!
 //! * [`std_sort`]: libstdc++'s `std::sort` (introsort + final insertion sort), the order fastText
 //!   gives to equal-count vocabulary entries.
@@ -239,6 +239,27 @@ pub fn np_argsort(keys: &[f64]) -> Vec<usize> {
     let max_iters = 2 * (usize::BITS - 1 - n.leading_zeros()) as usize;
     let mut s = Simd { arr: keys };
     s.argsort(&mut arg, 0, n - 1, max_iters);
+    arg
+}
+
+/// numpy's `np.argpartition(keys, kth)` for float64 on an AVX-512 x86-64 CPU: indices with
+/// `keys[result[kth]]` the kth smallest, no larger key before it and no smaller after, in the
+/// arrangement numpy leaves there (x86-simd-sort's `argselect`), so `result[..kth]` is the set
+/// numpy's `argpartition(keys, kth)[:kth]` gives, ties included.
+///
+/// Panics if `kth >= keys.len()` (numpy raises). With a NaN or +inf key, numpy takes another
+/// path (`std::nth_element`), not ported: the result is then [`np_argsort`]'s order, a valid
+/// partition but not necessarily numpy's choice among ties.
+pub fn np_argpartition(keys: &[f64], kth: usize) -> Vec<usize> {
+    let n = keys.len();
+    assert!(kth < n, "kth {kth} out of bounds for {n} keys");
+    if n <= 1 || keys.iter().any(|k| k.is_nan() || *k == f64::INFINITY) {
+        return np_argsort(keys);
+    }
+    let mut arg: Vec<usize> = (0..n).collect();
+    let max_iters = 2 * (usize::BITS - 1 - n.leading_zeros()) as usize;
+    let s = Simd { arr: keys };
+    s.argselect(&mut arg, kth, 0, n - 1, max_iters);
     arg
 }
 
@@ -521,6 +542,35 @@ impl Simd<'_> {
         (l_store, bounds.0, bounds.1)
     }
 
+    /// `argselect_`: partitions `arg[left..=right]` around position `pos`.
+    fn argselect(
+        &self,
+        arg: &mut [usize],
+        pos: usize,
+        left: usize,
+        right: usize,
+        max_iters: usize,
+    ) {
+        if max_iters == 0 {
+            let keys = self.arr;
+            std_sort(&mut arg[left..=right], &|&a: &usize, &b: &usize| {
+                keys[a] < keys[b]
+            });
+            return;
+        }
+        if right + 1 - left <= 256 {
+            self.argsort_n(&mut arg[left..=right]);
+            return;
+        }
+        let pivot = self.pivot(arg, left, right);
+        let (at, smallest, biggest) = self.partition(arg, left, right + 1, pivot);
+        if pivot != smallest && pos < at {
+            self.argselect(arg, pos, left, at - 1, max_iters - 1);
+        } else if pivot != biggest && pos >= at {
+            self.argselect(arg, pos, at, right, max_iters - 1);
+        }
+    }
+
     /// `argsort_` of `arg[left..=right]`.
     fn argsort(&mut self, arg: &mut [usize], left: usize, right: usize, max_iters: usize) {
         if max_iters == 0 {
@@ -587,6 +637,18 @@ mod tests {
                     a.windows(2).all(|w| keys[w[0]] <= keys[w[1]]),
                     "n={n} distinct={distinct}: not sorted"
                 );
+            }
+        }
+        for n in [2usize, 9, 300, 1000, 5000] {
+            let keys: Vec<f64> = (0..n).map(|i| ((i * 7919) % 13) as f64).collect();
+            for kth in [0, n / 3, n - 1] {
+                let a = np_argpartition(&keys, kth);
+                let v = keys[a[kth]];
+                assert!(a[..kth].iter().all(|&i| keys[i] <= v), "n={n} kth={kth}");
+                assert!(a[kth..].iter().all(|&i| keys[i] >= v), "n={n} kth={kth}");
+                let mut s = a.clone();
+                s.sort();
+                assert_eq!(s, (0..n).collect::<Vec<_>>());
             }
         }
         let a = np_argsort(&[2.0, f64::NAN, 1.0, f64::NAN, 0.5]);

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Oracle for datamill-learn's `sort::np_argsort`: numpy's np.argsort (default kind) of float64
-arrays, on an x86-64 CPU where numpy dispatches to x86-simd-sort's AVX-512 argsort.
+"""Oracle for datamill-npsort's `np_argsort` and `np_argpartition`: numpy's np.argsort (default
+kind) and np.argpartition(a, kth) of float64 arrays, on an x86-64 CPU where numpy dispatches to
+x86-simd-sort's AVX-512 argsort / argselect.
 
 Pinned: python 3.11, numpy 2.4.6 (the cleanlab venv of make_golden_cleanlab.py):
-    /tmp/learnvenv/bin/python crates/datamill-learn/tests/golden/make_golden_npsort.py
+    /tmp/learnvenv/bin/python crates/datamill-npsort/tests/golden/make_golden_npsort.py
 
 Every case's keys come from a xorshift64 generator that tests/npsort_golden.rs reimplements
 (same seed, same arithmetic, exact in float64), so only the expected permutations are stored:
-in full for n <= 64, else as FNV-1a-64 of the indices written as little-endian u32.
+in full for n <= 64, else as FNV-1a-64 of the indices written as little-endian u32. For
+argpartition cases (`"kth"` given) the stored value is the sorted set of the first kth indices
+(numpy's `argpartition(a, kth)[:kth]`), which is what a caller taking the k smallest sees.
 Writes npsort.numpy.json next to this script.
 """
 import json
@@ -84,6 +87,22 @@ def main():
                 else:
                     case["fnv"] = f"{fnv(perm.tolist()):016x}"
                 cases.append(case)
+    # argpartition: the set argpartition(a, kth)[:kth], on tie-heavy arrays
+    for n in [2, 7, 64, 200, 256, 257, 300, 777, 1000, 3001, 10007]:
+        for kind, distincts in [("quarter", [1, 2, 7, 50, 1 << 40]), ("prob", [10])]:
+            for d in distincts:
+                for frac in [0.0, 0.1, 0.5, 0.9]:
+                    seed = (seed * 6364136223846793005 + 1442695040888963407) & MASK
+                    s = seed | 1
+                    kth = min(int(n * frac), n - 1)
+                    a = np.asarray(keys(n, d, kind, s), dtype=np.float64)
+                    first = sorted(np.argpartition(a, kth)[:kth].tolist())
+                    case = {"n": n, "kind": kind, "distinct": d, "seed": s, "kth": kth}
+                    if kth <= 64:
+                        case["perm"] = first
+                    else:
+                        case["fnv"] = f"{fnv(first):016x}"
+                    cases.append(case)
     for n in [1000, 5000]:
         for kind in ["sorted", "reversed"]:
             s = 12345

@@ -1,8 +1,8 @@
-//! `sort::np_argsort` against numpy 2.4.6's `np.argsort` on an AVX-512 CPU
+//! `np_argsort` and `np_argpartition` against numpy 2.4.6 on an AVX-512 CPU
 //! (`tests/golden/make_golden_npsort.py` wrote the oracle; the keys are regenerated here from
 //! the same xorshift64 seeds).
 
-use datamill_learn::sort::np_argsort;
+use datamill_npsort::{np_argpartition, np_argsort};
 use serde_json::Value;
 
 fn keys(n: usize, distinct: u64, kind: &str, seed: u64) -> Vec<f64> {
@@ -39,7 +39,7 @@ fn fnv(perm: &[usize]) -> String {
 }
 
 #[test]
-fn np_argsort_equals_numpy_on_avx512_including_the_order_of_ties() {
+fn np_argsort_and_argpartition_equal_numpy_on_avx512_including_ties() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/golden/npsort.numpy.json"
@@ -50,12 +50,44 @@ fn np_argsort_equals_numpy_on_avx512_including_the_order_of_ties() {
     assert!(cases.len() > 1000);
     let mut bad = Vec::new();
     let mut stable_differs = 0;
+    let mut partitions = 0;
+    let mut partitions_differ = 0;
     for c in cases {
         let n = c["n"].as_u64().unwrap() as usize;
         let kind = c["kind"].as_str().unwrap();
         let distinct = c["distinct"].as_u64().unwrap();
         let seed = c["seed"].as_u64().unwrap();
         let k = keys(n, distinct, kind, seed);
+        if let Some(kth) = c["kth"].as_u64() {
+            // argpartition: the set of the first kth indices.
+            let kth = kth as usize;
+            let mut got = np_argpartition(&k, kth);
+            got.truncate(kth);
+            got.sort_unstable();
+            let ok = match (&c["perm"], &c["fnv"]) {
+                (Value::Array(p), _) => {
+                    let want: Vec<usize> = p.iter().map(|v| v.as_u64().unwrap() as usize).collect();
+                    got == want
+                }
+                (_, Value::String(h)) => &fnv(&got) == h,
+                _ => panic!("bad case {c}"),
+            };
+            if !ok {
+                bad.push(format!(
+                    "argpartition n={n} kind={kind} distinct={distinct} seed={seed} kth={kth}"
+                ));
+            }
+            partitions += 1;
+            // The set is not simply the earliest indices among ties.
+            let mut stable: Vec<usize> = (0..n).collect();
+            stable.sort_by(|&a, &b| k[a].total_cmp(&k[b]));
+            stable.truncate(kth);
+            stable.sort_unstable();
+            if stable != got {
+                partitions_differ += 1;
+            }
+            continue;
+        }
         let got = np_argsort(&k);
         let ok = match (&c["perm"], &c["fnv"]) {
             (Value::Array(p), _) => {
@@ -85,5 +117,10 @@ fn np_argsort_equals_numpy_on_avx512_including_the_order_of_ties() {
     assert!(
         stable_differs > 500,
         "only {stable_differs} cases differ from a stable sort"
+    );
+    assert!(partitions > 200, "{partitions} argpartition cases");
+    assert!(
+        partitions_differ > 50,
+        "only {partitions_differ} argpartition sets differ from the earliest-index choice"
     );
 }
