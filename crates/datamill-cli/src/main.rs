@@ -149,13 +149,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             };
             match datamill_exec::run::plan_input(&p) {
                 Ok((files, units)) => {
-                    println!(
+                    let mut out = Stdout::default();
+                    let _ = writeln!(
+                        out,
                         "{}: ok — {} stage(s), {} input file(s), {} work unit(s)",
                         pipeline.display(),
                         p.steps.len(),
                         files.len(),
                         units.len()
                     );
+                    for n in datamill_exec::run::planning_notes(&p, &files, &units) {
+                        let _ = writeln!(out, "note: {n}");
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => Ok(fail(e)),

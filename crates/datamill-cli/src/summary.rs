@@ -116,5 +116,8 @@ pub fn render(r: &RunReport) -> String {
         }
     );
     let _ = writeln!(o, "  stats: {}", r.out_dir.join("stats.json").display());
+    for n in &r.notes {
+        let _ = writeln!(o, "  note: {n}");
+    }
     o
 }

@@ -800,3 +800,30 @@ fn uncompressed_intermediate_passes_give_the_same_output() {
     let (sa, sb) = (stats(&a), stats(&b));
     assert_eq!(sa["output_docs"], sb["output_docs"]);
 }
+
+/// A compressed file that cannot be split while larger than `unit_size` is pointed out.
+#[test]
+fn validate_points_out_files_that_run_on_one_core() {
+    let d = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data");
+    let p = d.path().join("p.toml");
+    let toml = |unit: &str| {
+        format!(
+            "version = 1\n[input]\npaths = [\"{}/neardup_sample.jsonl.gz\"]\nunit_size = \"{unit}\"\n\
+             [[stage]]\ntype = \"length\"\n",
+            data.display()
+        )
+    };
+    std::fs::write(&p, toml("100KB")).unwrap();
+    let o = run(&["validate", p.to_str().unwrap()]);
+    ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("note:") && out.contains("neardup_sample.jsonl.gz") && out.contains("gzip"),
+        "{out}"
+    );
+    std::fs::write(&p, toml("64MB")).unwrap();
+    let o = run(&["validate", p.to_str().unwrap()]);
+    ok(&o);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("note:"));
+}

@@ -143,6 +143,8 @@ pub struct RunReport {
     pub ran_tasks: u64,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// Advice about the input (see [`planning_notes`]).
+    pub notes: Vec<String>,
 }
 
 /// The run's identity, stored in `.datamill/run.json`.
@@ -270,6 +272,40 @@ pub fn plan_input(p: &Pipeline) -> Result<(Vec<InputFile>, Vec<WorkUnit>), RunEr
     let files = describe_input(p)?;
     let units = plan_units(p, &files)?;
     Ok((files, units))
+}
+
+/// Advice about a plan: every compressed JSONL file larger than `unit_size` that still forms
+/// a single work unit (a gzip stream, a single zstd frame) runs on one core, whatever
+/// `--workers` says.
+pub fn planning_notes(p: &Pipeline, files: &[InputFile], units: &[WorkUnit]) -> Vec<String> {
+    let unit = p.config.input.unit_size.0;
+    let mut per_file = vec![0usize; files.len()];
+    for u in units {
+        per_file[u.file as usize] += 1;
+    }
+    files
+        .iter()
+        .zip(&per_file)
+        .filter(|(f, n)| {
+            **n == 1
+                && f.format == Format::Jsonl
+                && f.compression != Compression::None
+                && f.size > unit
+        })
+        .map(|(f, _)| {
+            let what = match f.compression {
+                Compression::Gzip => "a gzip stream",
+                _ => "a single zstd frame",
+            };
+            format!(
+                "{} ({:.1} MB) is one work unit: {what} cannot be split, so it runs on one core; \
+                 recompressed as multi-frame zstd (e.g. `pzstd`, or zstd's seekable format) it \
+                 would split into units of `unit_size`",
+                f.label,
+                f.size as f64 / 1e6
+            )
+        })
+        .collect()
 }
 
 /// Finds and describes the input files (sizes, codecs, modification times).
@@ -1121,6 +1157,7 @@ pub fn run(
         write_atomic(&stats_path, &json)?;
     }
     Ok(RunReport {
+        notes: planning_notes(p, &files, &units),
         stats: total,
         out_dir: out,
         resumed_tasks: resumed.load(Ordering::Relaxed),

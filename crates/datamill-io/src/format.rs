@@ -71,6 +71,8 @@ pub fn sniff_compression(path: &Path) -> Result<Compression> {
     Ok(match &magic[..n] {
         [0x1f, 0x8b, ..] => Compression::Gzip,
         [0x28, 0xb5, 0x2f, 0xfd] => Compression::Zstd,
+        // A zstd skippable frame first (`pzstd` writes one before every frame).
+        [m, 0x2a, 0x4d, 0x18] if m & 0xf0 == 0x50 => Compression::Zstd,
         _ => Compression::None,
     })
 }

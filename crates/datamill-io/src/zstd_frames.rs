@@ -255,6 +255,33 @@ mod tests {
         }
     }
 
+    /// `pzstd` output: a skippable frame (holding the next frame's size) before every frame,
+    /// so the file starts with a skippable frame, not the zstd magic.
+    #[test]
+    fn pzstd_files_are_zstd_and_split() {
+        let text: String = (0..2000)
+            .map(|i| format!("{{\"text\":\"doc {i} {}\"}}\n", "x ".repeat(i % 30)))
+            .collect();
+        let d = tempfile::tempdir().unwrap();
+        let single = d.path().join("one.jsonl.zst");
+        std::fs::write(&single, zstd::encode_all(text.as_bytes(), 3).unwrap()).unwrap();
+        let (_, want) = read_ids(&single, 1 << 30);
+        let mut body = Vec::new();
+        for c in text.as_bytes().chunks(5000) {
+            let frame = zstd::encode_all(c, 3).unwrap();
+            body.extend([0x50, 0x2A, 0x4D, 0x18, 4, 0, 0, 0]);
+            body.extend((frame.len() as u32).to_le_bytes());
+            body.extend(frame);
+        }
+        let p = d.path().join("p.jsonl.zst");
+        std::fs::write(&p, body).unwrap();
+        let f = describe(p.clone(), "p".into(), None).unwrap();
+        assert_eq!(f.compression, crate::Compression::Zstd);
+        let (n, got) = read_ids(&p, 10_000);
+        assert!(n > 1, "{n} units");
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn truncated_headers_are_errors() {
         let d = tempfile::tempdir().unwrap();
