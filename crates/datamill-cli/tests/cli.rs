@@ -231,6 +231,10 @@ fn same_bytes_whatever_the_worker_count_and_unit_size_and_accounting_holds() {
         q.contains("\"location\":\"plain.jsonl:2179\"") && q.contains("invalid_json"),
         "{q}"
     );
+    // ...and the whole record, to mend and read again.
+    assert!(q.contains(r#""raw":"not json""#), "{q}");
+    assert!(q.contains(r#""raw":"{\"text\": 5}""#), "{q}");
+    assert!(q.contains(r#""raw":"{\"id\": \"only-id\"}""#), "{q}");
 }
 
 #[test]

@@ -120,6 +120,16 @@ impl Doc {
         names: &FieldNames,
         default_id: impl FnOnce() -> String,
     ) -> Result<Doc, ParseProblem> {
+        Doc::from_json_or_line(line, names, default_id).map_err(|(p, _)| p)
+    }
+
+    /// [`Doc::from_json`], handing a rejected line back with its problem (so a reader can
+    /// quarantine it whole).
+    pub fn from_json_or_line(
+        line: String,
+        names: &FieldNames,
+        default_id: impl FnOnce() -> String,
+    ) -> Result<Doc, (ParseProblem, String)> {
         let parsed = {
             let mut de = serde_json::Deserializer::from_str(&line);
             let seed = ObjectSeed {
@@ -131,10 +141,18 @@ impl Doc {
                 } else {
                     ParseProblem::new("invalid_json", format!("invalid JSON: {e}"))
                 }
-            })?;
-            de.end()
-                .map_err(|e| ParseProblem::new("invalid_json", format!("invalid JSON: {e}")))?;
-            parsed
+            });
+            match parsed {
+                Ok(p) => de
+                    .end()
+                    .map(|()| p)
+                    .map_err(|e| ParseProblem::new("invalid_json", format!("invalid JSON: {e}"))),
+                Err(e) => Err(e),
+            }
+        };
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(p) => return Err((p, line)),
         };
         let mut fields = Vec::with_capacity(parsed.len() + 1);
         let mut text: Option<String> = None;
@@ -146,34 +164,46 @@ impl Doc {
             };
             if k == names.text {
                 if text.is_some() {
-                    return Err(ParseProblem::new(
-                        "duplicate_field",
-                        format!("field `{}` appears twice", names.text),
+                    return Err((
+                        ParseProblem::new(
+                            "duplicate_field",
+                            format!("field `{}` appears twice", names.text),
+                        ),
+                        line,
                     ));
                 }
                 let raw = &line[val.clone()];
                 text = Some(match decode_string(raw) {
                     Some(Ok(s)) => s,
                     Some(Err(e)) => {
-                        return Err(ParseProblem::new(
-                            "invalid_json",
-                            format!("field `{}`: {e}", names.text),
+                        return Err((
+                            ParseProblem::new(
+                                "invalid_json",
+                                format!("field `{}`: {e}", names.text),
+                            ),
+                            line,
                         ));
                     }
                     None if raw == "null" => {
-                        return Err(ParseProblem::new(
-                            "missing_text",
-                            format!("field `{}` is null", names.text),
+                        return Err((
+                            ParseProblem::new(
+                                "missing_text",
+                                format!("field `{}` is null", names.text),
+                            ),
+                            line,
                         ));
                     }
                     None => {
-                        return Err(ParseProblem::new(
-                            "text_not_string",
-                            format!(
-                                "field `{}` is not a string (it is {})",
-                                names.text,
-                                json_kind(raw)
+                        return Err((
+                            ParseProblem::new(
+                                "text_not_string",
+                                format!(
+                                    "field `{}` is not a string (it is {})",
+                                    names.text,
+                                    json_kind(raw)
+                                ),
                             ),
+                            line,
                         ));
                     }
                 });
@@ -188,22 +218,25 @@ impl Doc {
                 match decode_string(raw) {
                     Some(Ok(s)) => id = Some(s),
                     Some(Err(e)) => {
-                        return Err(ParseProblem::new(
-                            "invalid_json",
-                            format!("field `{}`: {e}", names.id),
+                        return Err((
+                            ParseProblem::new("invalid_json", format!("field `{}`: {e}", names.id)),
+                            line,
                         ));
                     }
                     None => match raw.as_bytes().first() {
                         Some(b'-' | b'0'..=b'9') => id = Some(raw.to_string()),
                         _ if raw == "null" => {}
                         _ => {
-                            return Err(ParseProblem::new(
-                                "invalid_id",
-                                format!(
-                                    "field `{}` must be a string or a number, not {}",
-                                    names.id,
-                                    json_kind(raw)
+                            return Err((
+                                ParseProblem::new(
+                                    "invalid_id",
+                                    format!(
+                                        "field `{}` must be a string or a number, not {}",
+                                        names.id,
+                                        json_kind(raw)
+                                    ),
                                 ),
+                                line,
                             ));
                         }
                     },
@@ -215,9 +248,9 @@ impl Doc {
             });
         }
         let Some(text) = text else {
-            return Err(ParseProblem::new(
-                "missing_text",
-                format!("no field `{}`", names.text),
+            return Err((
+                ParseProblem::new("missing_text", format!("no field `{}`", names.text)),
+                line,
             ));
         };
         let mut dirty = false;

@@ -181,13 +181,14 @@ mod imp {
             self.row += 1;
             let label = &self.file.label;
             Ok(Some(
-                match Doc::from_json(line, &self.opts.names, || format!("{label}:{row}")) {
+                match Doc::from_json_or_line(line, &self.opts.names, || format!("{label}:{row}")) {
                     Ok(doc) => Record::Doc(doc, len as u64 + 1),
-                    Err(p) => Record::Bad(BadRecord {
+                    Err((p, line)) => Record::Bad(BadRecord {
                         location: format!("{label}:{row}"),
                         reason: p.reason,
                         message: format!("row {row}: {}", p.message),
-                        raw: String::new(),
+                        // The row as JSON, to mend and read again.
+                        raw: line,
                         bytes: len as u64 + 1,
                     }),
                 },

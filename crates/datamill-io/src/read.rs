@@ -261,13 +261,14 @@ impl RecordReader for JsonlReader {
             }
         };
         let label = &self.file.label;
-        match Doc::from_json(text, &self.opts.names, || format!("{label}:{line_no}")) {
+        match Doc::from_json_or_line(text, &self.opts.names, || format!("{label}:{line_no}")) {
             Ok(doc) => Ok(Some(Record::Doc(doc, n as u64))),
-            Err(p) => Ok(Some(Record::Bad(BadRecord {
+            // The whole line goes to quarantine, so it can be mended and read again.
+            Err((p, line)) => Ok(Some(Record::Bad(BadRecord {
                 location: location(),
                 reason: p.reason,
                 message: p.message,
-                raw: String::new(),
+                raw: line,
                 bytes: n as u64,
             }))),
         }
