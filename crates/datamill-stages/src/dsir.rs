@@ -834,13 +834,7 @@ impl Decider for DsirDecider<'_> {
                     key[..8].copy_from_slice(&u64::from(b.seed).to_le_bytes());
                     key[8..16].copy_from_slice(&(i as u64).to_le_bytes());
                     key[16..].copy_from_slice(&salt.to_le_bytes());
-                    let h = if salt == u64::MAX {
-                        // (the whole selection's baseline keeps its single-target key)
-                        xxhash_rust::xxh3::xxh3_64(&key[..16])
-                    } else {
-                        xxhash_rust::xxh3::xxh3_64(&key)
-                    };
-                    (h, i)
+                    (xxhash_rust::xxh3::xxh3_64(&key), i)
                 })
                 .collect();
             by_hash.sort_unstable();

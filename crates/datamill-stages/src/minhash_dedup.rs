@@ -785,7 +785,10 @@ impl MinhashDecider<'_> {
             too_short: self.docs - self.refs.len() as u64,
             index_docs: u64::from(m),
             removed_in_index,
-            candidate_clusters: comps.len() as u64,
+            candidate_clusters: comps
+                .iter()
+                .filter(|c| c.1.last().is_some_and(|&s| s >= m))
+                .count() as u64,
             clusters: clusters.len() as u64,
             removed,
             jaccard_checks: checks.into_inner(),
