@@ -240,6 +240,11 @@ impl RecordReader for JsonlReader {
         if self.buf.last() == Some(&b'\r') {
             self.buf.pop();
         }
+        // A UTF-8 byte-order mark opening the file (Windows tools write one) is not part of
+        // the first record.
+        if line_no == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+            self.buf.drain(..3);
+        }
         if self.buf.iter().all(u8::is_ascii_whitespace) {
             return Ok(Some(Record::Blank));
         }
@@ -278,6 +283,24 @@ impl RecordReader for JsonlReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_opening_the_file_is_ignored() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("bom.jsonl");
+        std::fs::write(
+            &p,
+            "\u{feff}{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"\u{feff}y\"}\n\u{feff}{}\n",
+        )
+        .unwrap();
+        let recs = read_all(&p, 1 << 20, &ReadOptions::default()).unwrap();
+        let s = summary(&recs);
+        assert_eq!(s.len(), 3, "{s:?}");
+        assert!(s[0].contains('a') && !s[0].starts_with("bad"), "{s:?}");
+        assert!(s[1].contains('b') && !s[1].starts_with("bad"), "{s:?}");
+        // Only the file's first line: a mark further on is data (here, invalid JSON).
+        assert!(s[2].starts_with("bad"), "{s:?}");
+    }
     use crate::plan::{describe, plan_file};
     use std::io::Write;
 
