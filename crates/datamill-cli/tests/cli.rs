@@ -764,7 +764,8 @@ fn selection_example_chains_curation_dedup_and_selection() {
 }
 
 /// Documents passed between passes may be stored uncompressed: same output. Either way a
-/// finished run leaves no copy of the documents under `.datamill/`, only its markers.
+/// finished run leaves no copy of the documents under `.datamill/`, only markers and
+/// summaries.
 #[test]
 fn uncompressed_intermediate_passes_give_the_same_output() {
     let d = tempfile::tempdir().unwrap();
@@ -798,7 +799,12 @@ fn uncompressed_intermediate_passes_give_the_same_output() {
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
                 .collect();
             assert!(!names.is_empty());
-            assert!(names.iter().all(|n| n.ends_with(".done")), "{names:?}");
+            assert!(
+                names
+                    .iter()
+                    .all(|n| n.ends_with(".done") || n.ends_with(".summ")),
+                "{names:?}"
+            );
         }
     }
     let (sa, sb) = (stats(&a), stats(&b));
@@ -830,4 +836,42 @@ fn validate_points_out_files_that_run_on_one_core() {
     let o = run(&["validate", p.to_str().unwrap()]);
     ok(&o);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("note:"));
+}
+
+/// Rerunning a finished run re-decides a global stage with a transform (here `line_dedup`,
+/// whose transform is not stored) from its summaries, which outlive the documents handed
+/// between passes: the rerun is a no-op with the same output.
+#[test]
+fn rerun_of_a_finished_run_redecides_stages_with_transforms() {
+    let d = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data");
+    let p = d.path().join("p.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "version = 1\n[input]\npaths = [\"{}/en_prose_sample.jsonl.zst\"]\n\
+             [[stage]]\ntype = \"length\"\nmin_words = 5\n\
+             [[stage]]\ntype = \"line_dedup\"\n\
+             [[stage]]\ntype = \"exact_dedup\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let out = d.path().join("o");
+    ok(&run(&[
+        "run",
+        p.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    let reference = tree(&out);
+    let stats_before = stats(&out);
+    ok(&run(&[
+        "run",
+        p.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    assert!(tree(&out) == reference, "the rerun changed the output");
+    assert_eq!(stats(&out)["output_docs"], stats_before["output_docs"]);
 }

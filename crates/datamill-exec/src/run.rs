@@ -472,14 +472,14 @@ impl Ctx<'_> {
         self.state_dir.join(format!("seg{k}"))
     }
 
-    /// Removes the documents and summaries pass `k` wrote for the next one (not its markers).
+    /// Removes the documents pass `k` handed to the next one. Its markers stay, and so do its
+    /// summaries: a rerun re-decides a global stage with a transform from them.
     fn drop_pass_data(&self, k: usize) {
         let Ok(entries) = std::fs::read_dir(self.seg_dir(k)) else {
             return;
         };
         for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.contains(".jsonl") || name.ends_with(".summ") {
+            if e.file_name().to_string_lossy().contains(".jsonl") {
                 let _ = std::fs::remove_file(e.path());
             }
         }
@@ -1115,8 +1115,8 @@ pub fn run(
         for d in &done {
             total += &d.stats;
         }
-        // Every task of pass k is done: what pass k − 1 passed on (documents and summaries)
-        // is no longer needed; its markers stay, so a rerun still skips it.
+        // Every task of pass k is done: the documents pass k − 1 passed on are no longer
+        // needed; its markers stay, so a rerun still skips it.
         if k > 0 && !stop.load(Ordering::Relaxed) {
             ctx.drop_pass_data(k - 1);
         }
@@ -1125,6 +1125,20 @@ pub fn run(
                 return Err(RunError::Interrupted);
             }
             let passed: Vec<u32> = done.iter().map(|d| d.passed).collect();
+            // A rerun whose next pass is already complete needs neither the verdicts nor the
+            // transform: deciding again would only rewrite the stage's report without what
+            // the transform added to it.
+            let stored = std::fs::read(ctx.state_dir.join(format!("decide{k}.json")))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+            if let Some(meta) = &stored
+                && (0..units.len()).all(|u| ctx.marker(k + 1, u).exists())
+            {
+                total.stages[g].seconds += meta["seconds"].as_f64().unwrap_or(0.0);
+                verdicts = Some(Verdicts::new(&passed));
+                transform = None;
+                continue;
+            }
             progress.start_phase(format!("decide {}", p.steps[g].0), 0, passed.len() as u64);
             let decider_rank = opts.shard.map_or(0, |(r, _)| r);
             if decider_rank != 0 {
