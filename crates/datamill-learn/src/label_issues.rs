@@ -152,38 +152,7 @@ impl Default for FindOptions {
 /// A square `K x K` integer matrix, row-major.
 pub type CountMatrix = Vec<Vec<i64>>;
 
-/// numpy's pairwise summation (`DOUBLE_pairwise_sum`), which `np.sum`, `np.mean` and row sums
-/// of contiguous arrays use.
-pub fn np_sum(a: &[f64]) -> f64 {
-    let n = a.len();
-    if n < 8 {
-        let mut res = 0.0;
-        for &x in a {
-            res += x;
-        }
-        res
-    } else if n <= 128 {
-        let mut r = [0.0f64; 8];
-        r.copy_from_slice(&a[..8]);
-        let mut i = 8;
-        while i < n - (n % 8) {
-            for j in 0..8 {
-                r[j] += a[i + j];
-            }
-            i += 8;
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        while i < n {
-            res += a[i];
-            i += 1;
-        }
-        res
-    } else {
-        let mut n2 = n / 2;
-        n2 -= n2 % 8;
-        np_sum(&a[..n2]) + np_sum(&a[n2..])
-    }
-}
+pub use datamill_npsort::np_sum;
 
 /// Index of the first maximum (`np.argmax`).
 fn argmax(row: &[f64]) -> usize {
@@ -680,20 +649,6 @@ pub fn order_label_issues(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pairwise_sum_matches_numpy_blocks() {
-        // 0.1 added 10 times sequentially is 0.9999999999999999; numpy's pairwise sum gives 1.0.
-        let a = vec![0.1f64; 10];
-        let mut seq = 0.0;
-        for x in &a {
-            seq += x;
-        }
-        assert_ne!(seq, 1.0);
-        assert_eq!(np_sum(&a), 1.0);
-        assert_eq!(np_sum(&[]), 0.0);
-        assert_eq!(np_sum(&[1.5, 2.0]), 3.5);
-    }
 
     #[test]
     fn round_preserving_sum_uses_half_even_and_fixes_totals() {

@@ -13,6 +13,42 @@
 //!   equal keys differently. The port below replays each vector instruction lane by lane (one
 //!   8-lane register = `[T; 8]`), so equal keys come out in the AVX-512 order on any machine.
 //!   Golden test: `tests/npsort_golden.rs` against numpy on this dispatch target.
+//! * [`np_sum`]: numpy's pairwise summation of float64, whose rounding `np.sum` / `np.mean`
+//!   results carry (cleanlab's means, datatrove's score averages, data-selection's shares).
+
+/// numpy's pairwise summation (`DOUBLE_pairwise_sum`), which `np.sum`, `np.mean` and row sums
+/// of contiguous arrays use: a plain loop below 8 values, 8 partial sums up to 128, halves
+/// above.
+pub fn np_sum(a: &[f64]) -> f64 {
+    let n = a.len();
+    if n < 8 {
+        let mut res = 0.0;
+        for &x in a {
+            res += x;
+        }
+        res
+    } else if n <= 128 {
+        let mut r = [0.0f64; 8];
+        r.copy_from_slice(&a[..8]);
+        let mut i = 8;
+        while i < n - (n % 8) {
+            for j in 0..8 {
+                r[j] += a[i + j];
+            }
+            i += 8;
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        while i < n {
+            res += a[i];
+            i += 1;
+        }
+        res
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        np_sum(&a[..n2]) + np_sum(&a[n2..])
+    }
+}
 
 /// libstdc++ `std::sort(v.begin(), v.end(), less)`, element order included.
 pub fn std_sort<T: Clone>(v: &mut [T], less: &impl Fn(&T, &T) -> bool) {
@@ -598,6 +634,23 @@ impl Simd<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pairwise_sum_matches_numpy_blocks() {
+        // 0.1 added 10 times sequentially is 0.9999999999999999; numpy's pairwise sum gives 1.0.
+        let a = vec![0.1f64; 10];
+        let mut seq = 0.0;
+        for x in &a {
+            seq += x;
+        }
+        assert_ne!(seq, 1.0);
+        assert_eq!(np_sum(&a), 1.0);
+        assert_eq!(np_sum(&[]), 0.0);
+        assert_eq!(np_sum(&[1.5, 2.0]), 3.5);
+        let v: Vec<f64> = (0..300).map(|i| 0.1 * i as f64 + 1e-3).collect();
+        // Same association as numpy: blocks of 8 accumulators, recursive halves above 128.
+        assert!((np_sum(&v) - v.iter().sum::<f64>()).abs() < 1e-9);
+    }
 
     #[test]
     fn std_sort_matches_a_stable_sort_on_distinct_keys_and_sorts_ties() {

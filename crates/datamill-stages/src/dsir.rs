@@ -743,7 +743,7 @@ impl Decider for DsirDecider<'_> {
         };
         let shares: Vec<f64> = match &b.proportions {
             Some(p) => {
-                let sum = np_sum(p);
+                let sum = datamill_npsort::np_sum(p);
                 p.iter().map(|x| x / sum).collect()
             }
             None => {
@@ -970,30 +970,6 @@ impl Decider for DsirDecider<'_> {
             targets: (nt > 1).then(|| b.target.clone()),
         })))
     }
-}
-
-/// numpy's `np.sum` of a short float64 vector (pairwise summation's base case: 8 partial sums
-/// from 8 elements on, a plain loop below).
-fn np_sum(a: &[f64]) -> f64 {
-    if a.len() < 8 {
-        let mut r = 0.0;
-        for x in a {
-            r += x;
-        }
-        return r;
-    }
-    let mut r: [f64; 8] = a[..8].try_into().expect("8 values");
-    let full = a.len() - a.len() % 8;
-    for i in (8..full).step_by(8) {
-        for j in 0..8 {
-            r[j] += a[i + j];
-        }
-    }
-    let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for x in &a[full..] {
-        res += x;
-    }
-    res
 }
 
 /// The transform run on kept documents: writes the weight the selection used (and, with

@@ -205,38 +205,6 @@ fn paragraphs(text: &str) -> Vec<String> {
     out
 }
 
-/// numpy's pairwise summation of float64 (`np.add.reduce`, used by `np.mean`).
-fn pairwise_sum(a: &[f64]) -> f64 {
-    let n = a.len();
-    if n < 8 {
-        let mut res = 0.0;
-        for &x in a {
-            res += x;
-        }
-        res
-    } else if n <= 128 {
-        let mut r = [0.0f64; 8];
-        r.copy_from_slice(&a[..8]);
-        let mut i = 8;
-        while i < n - (n % 8) {
-            for k in 0..8 {
-                r[k] += a[i + k];
-            }
-            i += 8;
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        while i < n {
-            res += a[i];
-            i += 1;
-        }
-        res
-    } else {
-        let mut n2 = n / 2;
-        n2 -= n2 % 8;
-        pairwise_sum(&a[..n2]) + pairwise_sum(&a[n2..])
-    }
-}
-
 impl Stage for ClassifierStage {
     fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError> {
         let units: Vec<String> = if self.paragraphs {
@@ -289,7 +257,7 @@ impl Stage for ClassifierStage {
         if self.save {
             for id in order {
                 let v = &scores[id];
-                let mean = pairwise_sum(v) / v.len() as f64;
+                let mean = datamill_npsort::np_sum(v) / v.len() as f64;
                 doc.set(&self.model.labels()[id], &mean);
             }
         }
@@ -423,15 +391,6 @@ mod tests {
             .collect();
         let got: f64 = d.get_raw(&lab).unwrap().parse().unwrap();
         assert_eq!(got, (vals[0] + vals[1] + vals[2]) / 3.0);
-    }
-
-    #[test]
-    fn numpy_pairwise_sum() {
-        let v: Vec<f64> = (0..300).map(|i| 0.1 * i as f64 + 1e-3).collect();
-        // Same association as numpy: blocks of 8 accumulators, recursive halves above 128.
-        let s = pairwise_sum(&v);
-        assert!((s - v.iter().sum::<f64>()).abs() < 1e-9);
-        assert_eq!(pairwise_sum(&[1.0, 2.0]), 3.0);
     }
 
     fn sha256_16(bytes: &[u8]) -> String {
