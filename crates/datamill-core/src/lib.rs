@@ -23,11 +23,13 @@
 //! assert_eq!(v, Verdict::drop("spam"));
 //! ```
 
+pub mod bytesize;
 pub mod doc;
 pub mod error;
 pub mod stage;
 pub mod stats;
 
+pub use bytesize::ByteSize;
 pub use doc::{Doc, FieldNames, ParseProblem};
 pub use error::StageError;
 pub use stage::{DecideCx, Decider, DocRef, GlobalStage, Stage, StageCx, Verdict, Verdicts};

@@ -67,7 +67,8 @@
 
 use crate::dedup::index::{IndexReader, IndexWriter};
 use crate::dedup::text::Normalize;
-use crate::dedup::{Bytes, ReportWriter, pack, resolve};
+use datamill_core::ByteSize;
+use crate::dedup::{ReportWriter, pack, resolve};
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{
     DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
@@ -174,7 +175,7 @@ pub struct BloomDedup {
     #[serde(default = "fpr", alias = "desired_false_positive_rate")]
     pub false_positive_rate: f64,
     /// Explicit filter size.
-    pub size_in_bytes: Option<Bytes>,
+    pub size_in_bytes: Option<ByteSize>,
     /// Check only; never add to the filter.
     #[serde(default)]
     pub read_only: bool,
@@ -187,7 +188,7 @@ pub struct BloomDedup {
     #[serde(default)]
     pub against: Vec<String>,
     /// Memory budget (overrides `--memory`).
-    pub memory: Option<Bytes>,
+    pub memory: Option<ByteSize>,
 }
 
 const KIND: &str = "bloom_dedup";

@@ -30,54 +30,6 @@ pub fn io_err(path: &Path, e: std::io::Error) -> StageError {
     }
 }
 
-/// A size in bytes, written as an integer or a string such as `"256MB"`, `"64 MiB"`, `"1G"`
-/// (decimal units are powers of 1000; `KiB`, `MiB`, `GiB` and bare `K`, `M`, `G` powers of
-/// 1024), as `--memory` reads it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Bytes(pub u64);
-
-impl Bytes {
-    /// Parses a size.
-    pub fn parse(s: &str) -> Result<Bytes, String> {
-        let t = s.trim();
-        let split = t
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(t.len());
-        let (num, unit) = t.split_at(split);
-        let num: f64 = num.parse().map_err(|_| {
-            format!("`{s}` is not a size (examples: 1000, \"64KB\", \"256MB\", \"1GiB\")")
-        })?;
-        let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "b" => 1,
-            "kb" => 1_000,
-            "mb" => 1_000_000,
-            "gb" => 1_000_000_000,
-            "tb" => 1_000_000_000_000,
-            "k" | "kib" => 1 << 10,
-            "m" | "mib" => 1 << 20,
-            "g" | "gib" => 1 << 30,
-            "t" | "tib" => 1 << 40,
-            u => return Err(format!("unknown size unit `{u}` in `{s}`")),
-        };
-        Ok(Bytes((num * mult as f64) as u64))
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Bytes {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            N(u64),
-            S(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::N(n) => Ok(Bytes(n)),
-            Raw::S(s) => Bytes::parse(&s).map_err(serde::de::Error::custom),
-        }
-    }
-}
-
 /// Resolves a path parameter against the pipeline's folder.
 pub fn resolve(base: &Path, p: &str) -> PathBuf {
     let p = Path::new(p);

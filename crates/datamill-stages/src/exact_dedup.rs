@@ -44,7 +44,8 @@
 
 use crate::dedup::index::{Cursor, IndexReader, IndexWriter};
 use crate::dedup::spill::{Record, Sorter};
-use crate::dedup::{Bytes, ReportWriter, io_err, pack, resolve, unpack};
+use datamill_core::ByteSize;
+use crate::dedup::{ReportWriter, io_err, pack, resolve, unpack};
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{DecideCx, Decider, Doc, DocRef, GlobalStage, StageError, Verdicts};
 use serde::Deserialize;
@@ -69,7 +70,7 @@ pub struct ExactDedup {
     #[serde(default)]
     pub against: Vec<String>,
     /// Memory budget of the decider (overrides `--memory`).
-    pub memory: Option<Bytes>,
+    pub memory: Option<ByteSize>,
 }
 
 const KIND: &str = "exact_dedup";

@@ -65,7 +65,8 @@
 use crate::dedup::index::{Cursor, IndexReader, IndexWriter};
 use crate::dedup::spill::{Record, Sorter};
 use crate::dedup::text::{Normalize, Unit};
-use crate::dedup::{Bytes, ReportWriter, pack, resolve};
+use datamill_core::ByteSize;
+use crate::dedup::{ReportWriter, pack, resolve};
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{
     DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
@@ -119,7 +120,7 @@ pub struct LineDedup {
     #[serde(default)]
     pub against: Vec<String>,
     /// Memory budget of the decider (overrides `--memory`).
-    pub memory: Option<Bytes>,
+    pub memory: Option<ByteSize>,
     /// Rows of the cluster report.
     #[serde(default = "default_top")]
     pub report_top: usize,

@@ -62,7 +62,7 @@
 #[path = "substring_dedup/engine.rs"]
 mod engine;
 
-use crate::dedup::Bytes;
+use datamill_core::ByteSize;
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::StageError;
 use serde::Deserialize;
@@ -97,7 +97,7 @@ pub struct SubstringDedup {
     #[serde(default = "default_field")]
     pub count_field: String,
     /// Memory budget of the decider (overrides `--memory`).
-    pub memory: Option<Bytes>,
+    pub memory: Option<ByteSize>,
     /// Rows of the cluster report.
     #[serde(default = "default_top")]
     pub report_top: usize,
