@@ -65,7 +65,7 @@
 //! save_index = "indexes/ngrams.idx"
 //! ```
 
-use crate::dedup::index::{IndexReader, IndexWriter};
+use crate::dedup::index::{IndexReader, IndexWriter, resolve_against};
 use crate::dedup::text::Normalize;
 use datamill_core::ByteSize;
 use crate::dedup::{ReportWriter, pack, resolve};
@@ -350,17 +350,8 @@ impl StageSpec for BloomDedup {
         if self.size_in_bytes.is_some_and(|b| b.0 == 0) {
             return Err(StageError::config("size_in_bytes", "must be positive"));
         }
-        let against: Vec<PathBuf> = self
-            .against
-            .iter()
-            .map(|p| resolve(&cx.base_dir, p))
-            .collect();
-        for p in &against {
-            // Header and settings only; the words are read when deciding.
-            let r = IndexReader::open(p, KIND)
-                .map_err(|e| StageError::config("against", e.to_string()))?;
-            drop(r);
-        }
+        // Header only; the filter's settings and words are read when deciding.
+        let against = resolve_against(&cx.base_dir, &self.against, KIND, None)?;
         if self.read_only && against.is_empty() {
             return Err(StageError::config(
                 "read_only",

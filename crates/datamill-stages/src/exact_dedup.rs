@@ -42,7 +42,7 @@
 //! save_index = "indexes/urls-2024.idx"
 //! ```
 
-use crate::dedup::index::{Cursor, IndexReader, IndexWriter};
+use crate::dedup::index::{Cursor, IndexReader, IndexWriter, resolve_against};
 use crate::dedup::spill::{Record, Sorter};
 use datamill_core::ByteSize;
 use crate::dedup::{ReportWriter, io_err, pack, resolve, unpack};
@@ -77,16 +77,7 @@ const KIND: &str = "exact_dedup";
 
 impl StageSpec for ExactDedup {
     fn build(&self, cx: &BuildCx) -> Result<Step, StageError> {
-        let against: Vec<PathBuf> = self
-            .against
-            .iter()
-            .map(|p| resolve(&cx.base_dir, p))
-            .collect();
-        for p in &against {
-            let r = IndexReader::open(p, KIND)
-                .map_err(|e| StageError::config("against", e.to_string()))?;
-            r.expect_params(&self.params(), "against")?;
-        }
+        let against = resolve_against(&cx.base_dir, &self.against, KIND, Some(&self.params()))?;
         Ok(Step::Global(Box::new(Built {
             cfg: self.clone(),
             save_index: self.save_index.as_deref().map(|p| resolve(&cx.base_dir, p)),

@@ -62,7 +62,7 @@
 //! save_index = "indexes/paragraphs-2024.idx"
 //! ```
 
-use crate::dedup::index::{Cursor, IndexReader, IndexWriter};
+use crate::dedup::index::{Cursor, IndexReader, IndexWriter, resolve_against};
 use crate::dedup::spill::{Record, Sorter};
 use crate::dedup::text::{Normalize, Unit};
 use datamill_core::ByteSize;
@@ -164,16 +164,7 @@ impl StageSpec for LineDedup {
         if self.max_occurrences == 0 {
             return Err(StageError::config("max_occurrences", "must be at least 1"));
         }
-        let against: Vec<PathBuf> = self
-            .against
-            .iter()
-            .map(|p| resolve(&cx.base_dir, p))
-            .collect();
-        for p in &against {
-            let r = IndexReader::open(p, KIND)
-                .map_err(|e| StageError::config("against", e.to_string()))?;
-            r.expect_params(&self.params(), "against")?;
-        }
+        let against = resolve_against(&cx.base_dir, &self.against, KIND, Some(&self.params()))?;
         Ok(Step::Global(Box::new(Built {
             cfg: self.clone(),
             save_index: self.save_index.as_deref().map(|p| resolve(&cx.base_dir, p)),

@@ -273,18 +273,15 @@ impl StageSpec for MinhashDedup {
                 .save_index
                 .as_deref()
                 .map(|p| crate::dedup::resolve(&cx.base_dir, p)),
-            against: self
-                .against
-                .iter()
-                .map(|p| crate::dedup::resolve(&cx.base_dir, p))
-                .collect(),
+            against: Vec::new(),
         };
-        for p in &m.against {
-            let r = crate::dedup::index::IndexReader::open(p, INDEX_KIND)
-                .map_err(|e| StageError::config("against", e.to_string()))?;
-            r.expect_params(&m.index_params(), "against")?;
-        }
-        Ok(Step::Global(Box::new(m)))
+        let against = crate::dedup::index::resolve_against(
+            &cx.base_dir,
+            &self.against,
+            INDEX_KIND,
+            Some(&m.index_params()),
+        )?;
+        Ok(Step::Global(Box::new(Minhash { against, ..m })))
     }
 }
 

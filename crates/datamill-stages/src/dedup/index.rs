@@ -131,6 +131,26 @@ impl IndexWriter {
     }
 }
 
+/// The `against` parameter of a dedup stage: its paths resolved against the pipeline's folder,
+/// each checked at build time to be a readable index of `kind` (and, given `params`, saved
+/// with those settings), so `datamill validate` reports a bad one as an `against` error.
+pub fn resolve_against(
+    base: &Path,
+    paths: &[String],
+    kind: &str,
+    params: Option<&serde_json::Value>,
+) -> Result<Vec<PathBuf>, StageError> {
+    let paths: Vec<PathBuf> = paths.iter().map(|p| super::resolve(base, p)).collect();
+    for p in &paths {
+        let r =
+            IndexReader::open(p, kind).map_err(|e| StageError::config("against", e.to_string()))?;
+        if let Some(want) = params {
+            r.expect_params(want, "against")?;
+        }
+    }
+    Ok(paths)
+}
+
 /// Reads an index file's records in order, checking the checksum at the end.
 pub struct IndexReader {
     r: BufReader<File>,
