@@ -23,6 +23,8 @@ K=${K:-2000}
 SEED=${SEED:-0}
 WORKERS=${WORKERS:-1 2}
 mkdir -p "$OUT"
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 if [ $# -ge 2 ]; then
   IN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
   TARGET=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
@@ -57,29 +59,6 @@ if [ -z "${DATAMILL:-}" ]; then
   DATAMILL=${CARGO_TARGET_DIR:-$ROOT/target}/release/datamill
 fi
 
-measure() {
-  local name=$1; shift
-  /usr/bin/time -v -o "$OUT/$name.time" "$@" > "$OUT/$name.log" 2>&1
-}
-
-report() {
-  local name=$1 selected=$2
-  local tf=$OUT/$name.time
-  local user sys wall rss
-  user=$(awk -F': ' '/User time/ {print $2}' "$tf")
-  sys=$(awk -F': ' '/System time/ {print $2}' "$tf")
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tf" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")
-  python3 - "$name" "$DOCS_N" "$user" "$sys" "$wall" "$rss" "$selected" <<'PY'
-import sys
-name, docs, user, sys_, wall, rss, sel = sys.argv[1:]
-cpu = float(user) + float(sys_)
-print(f"RESULT {name:<16} docs={docs} wall_s={float(wall):.1f} cpu_s={cpu:.2f} "
-      f"docs_per_cpu_s={int(docs) / cpu:.0f} docs_per_wall_s={int(docs) / float(wall):.0f} "
-      f"peak_rss_mb={int(rss) / 1024:.0f} selected={sel}")
-PY
-}
-
 for w in $WORKERS; do
   d=$OUT/datamill_w$w
   rm -rf "$d"; mkdir -p "$d"
@@ -97,12 +76,12 @@ compression = "none"
 TOML
   measure "datamill_w$w" "$DATAMILL" run "$d/pipeline.toml" --output "$d/out" --workers "$w" --quiet --force
   cat "$d"/out/*.jsonl | python3 -c "import json,sys; [print(json.loads(l)['id']) for l in sys.stdin]" > "$d/selected_ids.txt"
-  report "datamill_w$w" "$(wc -l < "$d/selected_ids.txt")"
+  report "datamill_w$w" "$DOCS_N" "selected=$(wc -l < "$d/selected_ids.txt")"
   python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('       report: eligible', r['eligible'], 'kl_reduction', round(r['kl_reduction'], 6))" "$d/out/dedup/dsir/dsir.json"
 done
 
 measure data_selection "$PY" "$SHARED/tools/peers/dsir_select.py" "$IN" "$TARGET" "$OUT/data_selection" --k "$K" --seed "$SEED" --num-proc 1
-report data_selection "$(wc -l < "$OUT/data_selection/selected_ids.txt")"
+report data_selection "$DOCS_N" "selected=$(wc -l < "$OUT/data_selection/selected_ids.txt")"
 echo "       peer's own line: $(tail -1 "$OUT/data_selection.log")"
 
 python3 - "$OUT/datamill_w${WORKERS%% *}/selected_ids.txt" "$OUT/data_selection/selected_ids.txt" <<'PY'

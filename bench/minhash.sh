@@ -21,6 +21,8 @@ OUT=${OUT:-/tmp/minhash_bench}
 PEERS=${PEERS:-rensa datasketch datatrove}
 DM_RUNS=${DM_RUNS:-default w1;default w2;verify w2;compat w2}
 mkdir -p "$OUT"
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 if [ $# -ge 1 ]; then
   IN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
   echo "input: $IN"
@@ -36,31 +38,6 @@ if [ -z "${DATAMILL:-}" ]; then
   (cd "$ROOT" && cargo build --release -q -p datamill-cli)
   DATAMILL=${CARGO_TARGET_DIR:-$ROOT/target}/release/datamill
 fi
-
-# measure NAME CMD...: runs CMD under GNU time (figures in $OUT/NAME.time)
-measure() {
-  local name=$1; shift
-  /usr/bin/time -v -o "$OUT/$name.time" "$@" > "$OUT/$name.log" 2>&1
-}
-
-# report NAME REMOVED [DOCS]: prints the figures of a measured run
-report() {
-  local name=$1 removed=$2 docs=${3:-$DOCS_N}
-  local tf=$OUT/$name.time
-  local user sys wall rss
-  user=$(awk -F': ' '/User time/ {print $2}' "$tf")
-  sys=$(awk -F': ' '/System time/ {print $2}' "$tf")
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tf" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")
-  python3 - "$name" "$docs" "$user" "$sys" "$wall" "$rss" "$removed" <<'PY'
-import sys
-name, docs, user, sys_, wall, rss, removed = sys.argv[1:]
-cpu = float(user) + float(sys_)
-print(f"RESULT {name:<22} docs={docs} wall_s={float(wall):.1f} cpu_s={cpu:.1f} "
-      f"docs_per_cpu_s={int(docs) / cpu:.0f} docs_per_wall_s={int(docs) / float(wall):.0f} "
-      f"peak_rss_mb={int(rss) / 1024:.0f} removed={removed}")
-PY
-}
 
 IFS=';' read -ra RUNS <<< "$DM_RUNS"
 for run in "${RUNS[@]}"; do
@@ -84,7 +61,7 @@ $body
 compression = "none"
 TOML
   measure "datamill_${cfg}_$w" "$DATAMILL" run "$d/pipeline.toml" --output "$d/out" --workers "${w#w}" --quiet --force
-  report "datamill_${cfg}_$w" "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['counts']['removed'])" "$d/out/dedup/minhash_dedup/summary.json")"
+  report "datamill_${cfg}_$w" "$DOCS_N" "removed=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['counts']['removed'])" "$d/out/dedup/minhash_dedup/summary.json")"
 done
 
 for p in $PEERS; do
@@ -98,7 +75,7 @@ for p in $PEERS; do
   if [ "$p" = datatrove ] && [ -n "${DT_LIMIT:-}" ]; then extra=(--limit "$DT_LIMIT"); echo "datatrove: first $DT_LIMIT docs only"; fi
   measure "$p" "$PY" "$SHARED/tools/peers/$script" "$IN" "$OUT/$p" "${extra[@]}"
   n=$DOCS_N; [ "$p" = datatrove ] && [ -n "${DT_LIMIT:-}" ] && n=$DT_LIMIT
-  report "$p" "$(wc -l < "$OUT/$p/removed_ids.txt")" "$n"
+  report "$p" "$n" "removed=$(wc -l < "$OUT/$p/removed_ids.txt")"
   echo "       peer's own line: $(tail -1 "$OUT/$p.log")"
 done
 

@@ -21,6 +21,8 @@ OUT=${OUT:-/tmp/perplexity_bench}
 WORKERS=${WORKERS:-1 2}
 ARPA=$ROOT/crates/datamill-lm/tests/golden/en_prose_o5.arpa
 mkdir -p "$OUT"
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 if [ $# -ge 1 ]; then
   IN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
   echo "input: $IN"
@@ -46,36 +48,13 @@ if [ -z "${DATAMILL:-}" ]; then
   DATAMILL=${CARGO_TARGET_DIR:-$ROOT/target}/release/datamill
 fi
 
-measure() {
-  local name=$1; shift
-  /usr/bin/time -v -o "$OUT/$name.time" "$@" > "$OUT/$name.log" 2>&1
-}
-
-report() {
-  local name=$1
-  local tf=$OUT/$name.time
-  local user sys wall rss
-  user=$(awk -F': ' '/User time/ {print $2}' "$tf")
-  sys=$(awk -F': ' '/System time/ {print $2}' "$tf")
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tf" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")
-  python3 - "$name" "$DOCS_N" "$user" "$sys" "$wall" "$rss" <<'PY'
-import sys
-name, docs, user, sys_, wall, rss = sys.argv[1:]
-cpu = float(user) + float(sys_)
-print(f"RESULT {name:<22} docs={docs} wall_s={float(wall):.2f} cpu_s={cpu:.2f} "
-      f"docs_per_cpu_s={int(docs) / cpu:.0f} docs_per_wall_s={int(docs) / float(wall):.0f} "
-      f"peak_rss_mb={int(rss) / 1024:.0f}")
-PY
-}
-
 run_datamill() {
   local name=$1 w=$2 stage=$3
   local d=$OUT/$name
   rm -rf "$d"; mkdir -p "$d"
   printf 'version = 1\n[input]\npaths = ["%s"]\n%s\n[output]\ncompression = "none"\n' "$IN" "$stage" > "$d/pipeline.toml"
   measure "$name" "$DATAMILL" run "$d/pipeline.toml" --output "$d/out" --workers "$w" --quiet --force
-  report "$name"
+  report "$name" "$DOCS_N"
 }
 
 run_datamill passthrough_w1 1 $'[[stage]]\ntype = "length"'
@@ -99,7 +78,7 @@ with open(sys.argv[1], encoding="utf-8") as f, open(sys.argv[3], "w") as out:
         out.write(json.dumps({"id": doc["id"], "perplexity": round(10.0 ** (-log / length), 1)}) + "\n")
 PY
 measure kenlm_python_ccnet "$PY" "$OUT/peer.py" "$IN" "$ARPA" "$OUT/peer.jsonl"
-report kenlm_python_ccnet
+report kenlm_python_ccnet "$DOCS_N"
 
 python3 - "$OUT/perplexity_w${WORKERS%% *}/out" "$OUT/peer.jsonl" <<'PY'
 import glob, json, sys
