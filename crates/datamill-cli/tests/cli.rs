@@ -525,19 +525,9 @@ fn stages_list_and_docs() {
     expect_exit2(&["stages", "nope"], &["unknown stage", "length"]);
 }
 
-#[test]
-fn tasks_of_a_slurm_style_array_produce_the_same_output_as_one_run() {
-    let d = tempfile::tempdir().unwrap();
-    let p = pipeline(d.path(), "256KB", "");
-    let reference = d.path().join("reference");
-    ok(&run(&[
-        "run",
-        p.to_str().unwrap(),
-        "-o",
-        reference.to_str().unwrap(),
-    ]));
-    let out = d.path().join("sharded");
-    let world = 3;
+/// Runs pipeline `p` as `world` concurrent tasks (`--rank r --world-size world`, one worker
+/// each) sharing the output folder `out`, as a Slurm array would; each must succeed.
+fn run_array(p: &Path, out: &Path, world: u32) {
     let children: Vec<_> = (0..world)
         .map(|r| {
             bin()
@@ -559,9 +549,24 @@ fn tasks_of_a_slurm_style_array_produce_the_same_output_as_one_run() {
         })
         .collect();
     for c in children {
-        let o = c.wait_with_output().unwrap();
-        ok(&o);
+        ok(&c.wait_with_output().unwrap());
     }
+}
+
+#[test]
+fn tasks_of_a_slurm_style_array_produce_the_same_output_as_one_run() {
+    let d = tempfile::tempdir().unwrap();
+    let p = pipeline(d.path(), "256KB", "");
+    let reference = d.path().join("reference");
+    ok(&run(&[
+        "run",
+        p.to_str().unwrap(),
+        "-o",
+        reference.to_str().unwrap(),
+    ]));
+    let out = d.path().join("sharded");
+    let world = 3;
+    run_array(&p, &out, world);
     assert!(tree(&out) == tree(&reference), "sharded output differs");
     let (a, b) = (stats(&out), stats(&reference));
     for k in ["input_docs", "output_docs", "quarantined", "output_bytes"] {
@@ -641,29 +646,7 @@ fn a_leading_global_stage_rereads_the_input_with_the_same_result() {
     }
     // Two tasks of an array re-read their own units.
     let sharded = d.path().join("sharded");
-    let children: Vec<_> = (0..2)
-        .map(|r| {
-            bin()
-                .args([
-                    "run",
-                    first.to_str().unwrap(),
-                    "-o",
-                    sharded.to_str().unwrap(),
-                    "-w",
-                    "1",
-                    "--rank",
-                    &r.to_string(),
-                    "--world-size",
-                    "2",
-                ])
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for c in children {
-        ok(&c.wait_with_output().unwrap());
-    }
+    run_array(&first, &sharded, 2);
     assert!(tree(&sharded) == reference, "sharded output differs");
     assert_eq!(stats(&sharded)["input_docs"], sa["input_docs"]);
 }
