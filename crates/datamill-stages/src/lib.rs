@@ -1,10 +1,16 @@
 //! The built-in stages and the registry that names them.
 //!
-//! A stage is one file in this folder: a `//!` doc (its user documentation, printed by
+//! Stages are grouped by family, a folder each, as the README's stage table: [`filter`]
+//! (keep or drop by a rule), [`annotate`] (rewrite the text or add a model's verdict to the
+//! metadata), [`dedup`] (the dedup stages and their spill, index and text machinery) and
+//! [`select`] (sampling, DSIR, score and perplexity selection).
+//!
+//! A stage is one file in its family's folder: a `//!` doc (its user documentation, printed by
 //! `datamill stages NAME`, with a TOML example that a test parses), a config struct that
 //! derives `Deserialize` with `deny_unknown_fields`, an implementation of
 //! [`StageSpec`] that validates the config and builds a [`Step`], and its tests. Adding a
-//! stage means adding that file and one line to the `registry!` invocation below.
+//! stage means adding that file, its `pub mod` line in the family's `mod.rs`, and one line to
+//! the `registry!` invocation below.
 //!
 //! ```
 //! use datamill_stages::{StageConfig, BuildCx};
@@ -19,8 +25,10 @@ use std::path::PathBuf;
 
 include!(concat!(env!("OUT_DIR"), "/stage_docs.rs"));
 
-mod datatrove_filter;
+pub mod annotate;
 pub mod dedup;
+pub mod filter;
+pub mod select;
 #[cfg(test)]
 mod testing;
 
@@ -84,15 +92,14 @@ impl StageInfo {
 }
 
 macro_rules! registry {
-    ($($name:literal => $module:ident :: $ty:ident, $global:literal;)*) => {
-        $(pub mod $module;)*
+    ($($name:literal => $family:ident :: $module:ident :: $ty:ident, $global:literal;)*) => {
 
         /// One stage's configuration, selected by its `type`.
         #[derive(Clone, Debug, Deserialize)]
         #[serde(tag = "type")]
         #[allow(missing_docs)]
         pub enum StageConfig {
-            $(#[serde(rename = $name)] $ty($module::$ty),)*
+            $(#[serde(rename = $name)] $ty($family::$module::$ty),)*
         }
 
         impl StageConfig {
@@ -111,7 +118,7 @@ macro_rules! registry {
         /// an error at the exact key; `None` if it parses or the type is unknown.
         pub fn check_table(name: &str, body: &str) -> Option<toml::de::Error> {
             match name {
-                $($name => toml::from_str::<$module::$ty>(body).err(),)*
+                $($name => toml::from_str::<$family::$module::$ty>(body).err(),)*
                 _ => None,
             }
         }
@@ -120,7 +127,7 @@ macro_rules! registry {
         pub fn registry() -> Vec<StageInfo> {
             vec![$(StageInfo {
                 name: $name,
-                doc: module_doc(stringify!($module)),
+                doc: module_doc(concat!(stringify!($family), "/", stringify!($module))),
                 global: $global,
             },)*]
         }
@@ -128,30 +135,30 @@ macro_rules! registry {
 }
 
 registry! {
-    "length" => length::Length, false;
-    "regex" => regex_match::RegexMatch, false;
-    "metadata" => metadata::Metadata, false;
-    "sample" => sample::Sample, false;
-    "exact_dedup" => exact_dedup::ExactDedup, true;
-    "minhash_dedup" => minhash_dedup::MinhashDedup, true;
-    "line_dedup" => line_dedup::LineDedup, true;
-    "bloom_dedup" => bloom_dedup::BloomDedup, true;
-    "gopher_quality" => gopher_quality::GopherQualityFilter, false;
-    "gopher_repetition" => gopher_repetition::GopherRepetitionFilter, false;
-    "c4_quality" => c4_quality::C4QualityFilter, false;
-    "c4_badwords" => c4_badwords::C4BadWordsFilter, false;
-    "fineweb_quality" => fineweb_quality::FineWebQualityFilter, false;
-    "language" => language::Language, false;
-    "pii" => pii::Pii, false;
-    "normalize" => normalize::Normalize, false;
-    "url_filter" => url_filter::UrlFilter, false;
-    "fasttext_classifier" => fasttext_classifier::FasttextClassifier, false;
-    "dsir" => dsir::Dsir, true;
-    "token_count" => token_count::TokenCount, false;
-    "score_select" => score_select::ScoreSelect, true;
-    "perplexity" => perplexity::Perplexity, false;
-    "perplexity_buckets" => perplexity_buckets::PerplexityBuckets, true;
-    "substring_dedup" => substring_dedup::SubstringDedup, true;
+    "length" => filter::length::Length, false;
+    "regex" => filter::regex_match::RegexMatch, false;
+    "metadata" => filter::metadata::Metadata, false;
+    "sample" => select::sample::Sample, false;
+    "exact_dedup" => dedup::exact_dedup::ExactDedup, true;
+    "minhash_dedup" => dedup::minhash_dedup::MinhashDedup, true;
+    "line_dedup" => dedup::line_dedup::LineDedup, true;
+    "bloom_dedup" => dedup::bloom_dedup::BloomDedup, true;
+    "gopher_quality" => filter::gopher_quality::GopherQualityFilter, false;
+    "gopher_repetition" => filter::gopher_repetition::GopherRepetitionFilter, false;
+    "c4_quality" => filter::c4_quality::C4QualityFilter, false;
+    "c4_badwords" => filter::c4_badwords::C4BadWordsFilter, false;
+    "fineweb_quality" => filter::fineweb_quality::FineWebQualityFilter, false;
+    "language" => annotate::language::Language, false;
+    "pii" => annotate::pii::Pii, false;
+    "normalize" => annotate::normalize::Normalize, false;
+    "url_filter" => filter::url_filter::UrlFilter, false;
+    "fasttext_classifier" => annotate::fasttext_classifier::FasttextClassifier, false;
+    "dsir" => select::dsir::Dsir, true;
+    "token_count" => annotate::token_count::TokenCount, false;
+    "score_select" => select::score_select::ScoreSelect, true;
+    "perplexity" => annotate::perplexity::Perplexity, false;
+    "perplexity_buckets" => select::perplexity_buckets::PerplexityBuckets, true;
+    "substring_dedup" => dedup::substring_dedup::SubstringDedup, true;
 }
 
 /// Looks a stage type up by name.

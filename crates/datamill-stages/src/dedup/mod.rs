@@ -1,10 +1,18 @@
-//! Shared machinery of the dedup stages: external sorting under a memory budget
+//! Deduplication: the global stages that remove repeated documents (`exact_dedup`,
+//! `minhash_dedup`), lines and paragraphs (`line_dedup`, `bloom_dedup`) and spans
+//! (`substring_dedup`), and their shared machinery: external sorting under a memory budget
 //! ([`spill`]), the versioned on-disk format of saved dedup indexes ([`index`]), and the text
 //! units and normalizations that line and paragraph dedup hash ([`text`]).
 
 pub mod index;
 pub mod spill;
 pub mod text;
+
+pub mod bloom_dedup;
+pub mod exact_dedup;
+pub mod line_dedup;
+pub mod minhash_dedup;
+pub mod substring_dedup;
 
 use datamill_core::{DocRef, StageError};
 use std::path::{Path, PathBuf};

@@ -169,10 +169,7 @@ impl Featurizer {
                             buf.extend_from_slice(&lower[a..b]);
                         }
                         let bucket = self.bucket(buf);
-                        if p == NONE
-                            || w == NONE
-                            || c.words.len() + c.grams.len() >= c.hard
-                        {
+                        if p == NONE || w == NONE || c.words.len() + c.grams.len() >= c.hard {
                             (NONE, bucket)
                         } else {
                             // The last order's ids are never a prefix: they are not numbered.

@@ -53,7 +53,7 @@
 //! newline_replacement = " "
 //! ```
 
-use crate::language::{check_labels, check_unit, load_model};
+use crate::annotate::language::{check_labels, check_unit, load_model};
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{Doc, Stage, StageCx, StageError, Verdict};
 use datamill_fasttext::{FastText, strip_label_prefix};
@@ -274,7 +274,7 @@ impl Stage for ClassifierStage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::language::testing::small_model;
+    use crate::annotate::language::testing::small_model;
 
     fn build(extra: &str) -> Result<Step, StageError> {
         let m = small_model("sm.bin");
@@ -479,8 +479,14 @@ mod tests {
         let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/samples/");
         let mut inputs: HashMap<(String, String), String> = HashMap::new();
         for (file, path) in [
-            ("labeled_sample.jsonl", format!("{samples}labeled_sample.jsonl")),
-            ("en_prose_sample.jsonl", format!("{samples}en_prose_sample.jsonl")),
+            (
+                "labeled_sample.jsonl",
+                format!("{samples}labeled_sample.jsonl"),
+            ),
+            (
+                "en_prose_sample.jsonl",
+                format!("{samples}en_prose_sample.jsonl"),
+            ),
             ("cases.jsonl", format!("{dir}cases.jsonl")),
         ] {
             let src = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -523,7 +529,10 @@ mod tests {
                     counters.get("removed_span").copied().unwrap_or(0),
                 ];
                 if spans != [want_k, want_r] {
-                    fail(format!("{at}: spans {spans:?}, datatrove {:?}", [want_k, want_r]));
+                    fail(format!(
+                        "{at}: spans {spans:?}, datatrove {:?}",
+                        [want_k, want_r]
+                    ));
                 }
                 // Text: datatrove empties a dropped document, datamill keeps it unchanged.
                 match g.text.get(name) {

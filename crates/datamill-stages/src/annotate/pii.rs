@@ -48,7 +48,7 @@
 //! phone_replacement = "<PHONE>"
 //! ```
 
-use crate::language::OneOrMany;
+use crate::annotate::language::OneOrMany;
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{Doc, Stage, StageCx, StageError, Verdict};
 use regex::Regex;

@@ -507,7 +507,10 @@ impl Built {
         if counts.iter().all(|&c| c == 0) {
             return Err(StageError::config(
                 "target",
-                format!("the target documents hold no n-grams ({})", paths.join(", ")),
+                format!(
+                    "the target documents hold no n-grams ({})",
+                    paths.join(", ")
+                ),
             ));
         }
         Ok((counts, docs))
@@ -846,7 +849,9 @@ impl Decider for DsirDecider<'_> {
         };
         let random_all = random_subset(u64::MAX, sel_docs);
         let random_t: Vec<Vec<bool>> = if nt > 1 {
-            (0..nt).map(|t| random_subset(t as u64, per_target[t])).collect()
+            (0..nt)
+                .map(|t| random_subset(t as u64, per_target[t]))
+                .collect()
         } else {
             Vec::new()
         };
@@ -929,8 +934,7 @@ impl Decider for DsirDecider<'_> {
                 report["targets"] = (0..nt)
                     .map(|t| {
                         let c = &self.targets[t].0;
-                        let (r, s, x) =
-                            (kl(c, &self.raw), kl(c, &sel_t[t]), kl(c, &rnd_t[t]));
+                        let (r, s, x) = (kl(c, &self.raw), kl(c, &sel_t[t]), kl(c, &rnd_t[t]));
                         serde_json::json!({
                             "target": b.target[t],
                             "docs": self.targets[t].1,

@@ -76,8 +76,11 @@ mod tests {
         };
         (0..n)
             .filter(|i| {
-                s.process(&mut Doc::new(format!("doc-{i}"), ""), &mut StageCx::default())
-                    .unwrap()
+                s.process(
+                    &mut Doc::new(format!("doc-{i}"), ""),
+                    &mut StageCx::default(),
+                )
+                .unwrap()
                     == Verdict::Keep
             })
             .collect()

@@ -44,9 +44,9 @@
 
 use crate::dedup::index::{Cursor, IndexReader, IndexWriter, resolve_against};
 use crate::dedup::spill::{Record, Sorter};
-use datamill_core::ByteSize;
 use crate::dedup::{ReportWriter, io_err, pack, resolve, unpack};
 use crate::{BuildCx, StageSpec, Step};
+use datamill_core::ByteSize;
 use datamill_core::{DecideCx, Decider, Doc, DocRef, GlobalStage, StageError, Verdicts};
 use serde::Deserialize;
 use std::io::{Read, Seek, SeekFrom, Write};

@@ -67,9 +67,9 @@
 
 use crate::dedup::index::{IndexReader, IndexWriter, resolve_against};
 use crate::dedup::text::Normalize;
-use datamill_core::ByteSize;
 use crate::dedup::{ReportWriter, pack, resolve};
 use crate::{BuildCx, StageSpec, Step};
+use datamill_core::ByteSize;
 use datamill_core::{
     DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
 };

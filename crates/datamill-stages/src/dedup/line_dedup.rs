@@ -65,9 +65,9 @@
 use crate::dedup::index::{Cursor, IndexReader, IndexWriter, resolve_against};
 use crate::dedup::spill::{Record, Sorter};
 use crate::dedup::text::{Normalize, Unit};
-use datamill_core::ByteSize;
 use crate::dedup::{ReportWriter, pack, resolve};
 use crate::{BuildCx, StageSpec, Step};
+use datamill_core::ByteSize;
 use datamill_core::{
     DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
 };

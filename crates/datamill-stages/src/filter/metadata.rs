@@ -82,7 +82,9 @@ impl StageSpec for Metadata {
         let values = self
             .values
             .iter()
-            .map(|v| serde_json::to_value(v).map_err(|e| StageError::config("values", e.to_string())))
+            .map(|v| {
+                serde_json::to_value(v).map_err(|e| StageError::config("values", e.to_string()))
+            })
             .collect::<Result<_, _>>()?;
         Ok(Step::Map(Box::new(Built {
             field: self.field.clone(),

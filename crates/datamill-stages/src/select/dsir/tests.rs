@@ -514,7 +514,11 @@ fn report_compares_the_selection_with_a_random_subset_of_its_size() {
     assert!((f(&r, "kl_reduction_vs_random") - diff).abs() < 1e-12);
     // Everything selected: the random subset is the same set.
     let r = rep(200, &mut docs);
-    assert_eq!(f(&r, "kl_target_random"), f(&r, "kl_target_selected"), "{r}");
+    assert_eq!(
+        f(&r, "kl_target_random"),
+        f(&r, "kl_target_selected"),
+        "{r}"
+    );
     assert_eq!(f(&r, "kl_reduction_vs_random"), 0.0);
 }
 
@@ -626,9 +630,11 @@ fn separate_target_parameters_are_checked() {
     };
     let e = err("target = [\"a\", \"b\"]\nk = 5\ntarget_proportions = [1, 1]");
     assert!(e.contains("separate_targets"), "{e}");
-    let e = err("target = [\"a\", \"b\"]\nk = 5\nseparate_targets = true\ntarget_proportions = [1]");
+    let e =
+        err("target = [\"a\", \"b\"]\nk = 5\nseparate_targets = true\ntarget_proportions = [1]");
     assert!(e.contains("one share per"), "{e}");
-    let e = err("target = [\"a\", \"b\"]\nk = 5\nseparate_targets = true\ntarget_proportions = [0, 0]");
+    let e =
+        err("target = [\"a\", \"b\"]\nk = 5\nseparate_targets = true\ntarget_proportions = [0, 0]");
     assert!(e.contains("not all zero"), "{e}");
     let e = err("target = [\"a\", \"b\"]\ntoken_budget = 5\nseparate_targets = true");
     assert!(e.contains("token_budget"), "{e}");

@@ -118,14 +118,22 @@ mod tests {
     #[test]
     fn drop_on_text_match() {
         let s = stage("pattern = \"(?m)^lorem\"\ncase_insensitive = true");
-        assert_eq!(verdict(&*s, r#"{"text":"a\nLorem ipsum"}"#), Verdict::drop("regex"));
+        assert_eq!(
+            verdict(&*s, r#"{"text":"a\nLorem ipsum"}"#),
+            Verdict::drop("regex")
+        );
         assert_eq!(verdict(&*s, r#"{"text":"a lorem"}"#), Verdict::Keep);
     }
 
     #[test]
     fn keep_on_field_match() {
-        let s = stage("pattern = \"^https://\"\nfield = \"url\"\naction = \"keep\"\nreason = \"not_https\"");
-        assert_eq!(verdict(&*s, r#"{"text":"t","url":"https://a"}"#), Verdict::Keep);
+        let s = stage(
+            "pattern = \"^https://\"\nfield = \"url\"\naction = \"keep\"\nreason = \"not_https\"",
+        );
+        assert_eq!(
+            verdict(&*s, r#"{"text":"t","url":"https://a"}"#),
+            Verdict::Keep
+        );
         assert_eq!(
             verdict(&*s, r#"{"text":"t","url":"http://a"}"#),
             Verdict::drop("not_https")

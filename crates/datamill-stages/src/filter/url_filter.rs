@@ -60,7 +60,7 @@
 //! banned_words_file = "blocklists/banned_words.txt"
 //! ```
 
-use crate::language::OneOrMany;
+use crate::annotate::language::OneOrMany;
 use crate::{BuildCx, StageSpec, Step};
 use aho_corasick::AhoCorasick;
 use datamill_core::{Doc, Stage, StageCx, StageError, Verdict};
@@ -297,7 +297,7 @@ fn embedded_psl() -> Arc<Trie> {
     static PSL: OnceLock<Arc<Trie>> = OnceLock::new();
     PSL.get_or_init(|| {
         Arc::new(Trie::parse(include_str!(
-            "../data/public_suffix_list_icann.dat"
+            "../../data/public_suffix_list_icann.dat"
         )))
     })
     .clone()

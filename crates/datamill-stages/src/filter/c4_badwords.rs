@@ -21,11 +21,11 @@
 //! default_language = "en"
 //! ```
 
-use crate::datatrove_filter::apply;
+use super::datatrove::apply;
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{Doc, Stage, StageCx, StageError, Verdict};
-use datamill_filters::FilterResult;
 pub use datamill_filters::C4BadWordsFilter;
+use datamill_filters::FilterResult;
 
 struct Built {
     f: C4BadWordsFilter,

@@ -32,8 +32,8 @@
 //! keep_buckets = ["head", "middle"]
 //! ```
 
-use crate::perplexity::{Scoring, Tokenizer};
-use crate::score_select::percentile;
+use crate::annotate::perplexity::{Scoring, Tokenizer};
+use crate::select::score_select::percentile;
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{
     DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,

@@ -62,8 +62,8 @@
 #[path = "substring_dedup/engine.rs"]
 mod engine;
 
-use datamill_core::ByteSize;
 use crate::{BuildCx, StageSpec, Step};
+use datamill_core::ByteSize;
 use datamill_core::StageError;
 use serde::Deserialize;
 

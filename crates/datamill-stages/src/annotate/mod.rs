@@ -1,0 +1,10 @@
+//! Annotators: per-document stages that rewrite the text (normalization, PII replacement) or
+//! add what a model says of it to the metadata (language, a classifier's score, a token count,
+//! a perplexity), and may keep or drop it by that value.
+
+pub mod fasttext_classifier;
+pub mod language;
+pub mod normalize;
+pub mod perplexity;
+pub mod pii;
+pub mod token_count;
