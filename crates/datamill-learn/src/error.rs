@@ -44,7 +44,8 @@ impl LearnError {
         LearnError::Invalid(message.into())
     }
 
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    /// An [`LearnError::Io`] on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         LearnError::Io {
             path: path.into(),
             source,

@@ -65,9 +65,13 @@ impl PredProbs {
 }
 
 /// cleanlab's `filter_by` methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(
+    feature = "clap",
+    derive(clap::ValueEnum),
+    clap(rename_all = "snake_case")
+)]
 #[serde(rename_all = "snake_case")]
-#[clap(rename_all = "snake_case")]
 pub enum FilterBy {
     /// For each pair of classes, flag the examples with the largest margin for the other class
     /// (count from the calibrated confident joint). cleanlab's default.
@@ -102,9 +106,8 @@ impl FilterBy {
 }
 
 /// Label-quality scores (`rank.get_label_quality_scores` methods); lower = more likely an issue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-#[clap(rename_all = "snake_case")]
 pub enum RankBy {
     /// `P[i][label_i]` (cleanlab's default).
     SelfConfidence,

@@ -6,9 +6,11 @@
 //! * [`train`] — fastText 0.9.2 supervised training (softmax, word n-grams, hashing buckets,
 //!   SGD with linearly decaying learning rate) and a `.bin` writer that fastText loads.
 //! * [`io`] — labels and predicted probabilities from JSONL, CSV or NPY.
-//! * [`cli`] — the `datamill label-issues` and `datamill train-classifier` arguments and runners.
+//!
+//! The `datamill label-issues` and `datamill train-classifier` commands live in the `datamill`
+//! binary (`crates/datamill-cli/src/cmd/`); with the `clap` feature,
+//! [`label_issues::FilterBy`] derives `clap::ValueEnum` for them.
 
-pub mod cli;
 pub mod error;
 pub mod io;
 pub mod label_issues;
@@ -18,5 +20,4 @@ pub mod sort {
 }
 pub mod train;
 
-pub use cli::{LabelIssuesArgs, TrainClassifierArgs, run_label_issues, run_train_classifier};
 pub use error::LearnError;

@@ -647,6 +647,27 @@ fn softmax(output: &[f32], hidden: &[f32], out: &mut [f32]) {
     }
 }
 
+/// Accuracy (top label equals one of the given labels) of `model` on `(labels, text)` pairs.
+pub fn accuracy(model: &Model, data: &[(Vec<String>, String)]) -> f64 {
+    let labels = model.labels();
+    let mut ok = 0usize;
+    for (l, t) in data {
+        if let Some((top, _)) = model.predict(t) {
+            let name = labels[top]
+                .strip_prefix(LABEL_PREFIX)
+                .unwrap_or(&labels[top]);
+            if l.iter().any(|x| x == name) {
+                ok += 1;
+            }
+        }
+    }
+    if data.is_empty() {
+        0.0
+    } else {
+        ok as f64 / data.len() as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

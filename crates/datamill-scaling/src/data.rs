@@ -458,6 +458,40 @@ pub fn extract_runs(
     Ok(runs)
 }
 
+/// Which runs of a CSV file to use: the column map, row filters and outlier rule, as
+/// written on the command line (`--columns`, `--where`, `--drop-highest-loss`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunSelection {
+    /// Column mapping `KEY=COLUMN,...` ([`ColumnMap::parse`]); `None` = the default names.
+    pub columns: Option<String>,
+    /// Row filters `COLUMN OP VALUE` ([`RowFilter::parse`]), all of which must hold.
+    pub filters: Vec<String>,
+    /// Drop the K highest losses ([`Runs::drop_highest_losses`]; Epoch uses 5).
+    pub drop_highest_loss: usize,
+}
+
+/// Reads the runs of a CSV file as `datamill scaling fit` and `plot` do; also returns the
+/// number of rows in the file.
+pub fn load_runs(
+    path: &Path,
+    select: &RunSelection,
+    needs: Needs,
+) -> Result<(Runs, usize), ScalingError> {
+    let table = Table::read(path)?;
+    let cols = match &select.columns {
+        Some(s) => ColumnMap::parse(s)?,
+        None => ColumnMap::default(),
+    };
+    let filters = select
+        .filters
+        .iter()
+        .map(|f| RowFilter::parse(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let runs =
+        extract_runs(&table, &cols, &filters, needs)?.drop_highest_losses(select.drop_highest_loss);
+    Ok((runs, table.rows.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

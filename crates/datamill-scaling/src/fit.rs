@@ -12,7 +12,8 @@ use crate::laws::{Chinchilla, DataConstrained, Kaplan, Law, LearningCurve, Overt
 use crate::optim::{LbfgsOptions, LmOptions, OptResult, lbfgs, levenberg_marquardt};
 
 /// The law to fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum LawKind {
     /// L(N, D) = E + A/N^α + B/D^β (Hoffmann et al. 2022).
@@ -763,6 +764,31 @@ pub fn fit_from(
 /// `(Σr²/(n−2))^{1/2}`.
 pub fn gadre_rms(sum_sq: f64, n: usize) -> f64 {
     (sum_sq / (n as f64 - 2.0)).sqrt()
+}
+
+/// Re-evaluates a fit's objective (Huber δ = `delta`) for a law on runs.
+pub fn objective_at(
+    kind: LawKind,
+    runs: &Runs,
+    law: &Law,
+    delta: f64,
+) -> Result<f64, ScalingError> {
+    let p = Problem::new(
+        kind,
+        runs,
+        &FitOptions {
+            huber_delta: delta,
+            ..Default::default()
+        },
+    )?;
+    let th = p.from_law(law).ok_or_else(|| {
+        ScalingError::Law(format!(
+            "a {} law cannot be evaluated as {}",
+            law.name(),
+            kind.name()
+        ))
+    })?;
+    Ok(p.objective(&th, None))
 }
 
 #[cfg(test)]

@@ -25,9 +25,13 @@
 //! Gadre's law is fitted by Levenberg–Marquardt least squares from the
 //! authors' p0 grid.
 //!
-//! ## Command line ([`cli`])
-//! [`ScalingCommand`] is a clap subcommand (`fit`, `predict`, `plot`) and
-//! [`run`] executes it; the `datamill` binary mounts it as `datamill scaling`.
+//! ## Predictions and reports ([`predict`], [`report`], [`plot`])
+//! [`predict::predict`] answers a [`predict::PredictQuery`] from a law file (losses,
+//! allocations, data and compute for a target, the cost of repetition, with bootstrap
+//! intervals); [`report`] renders fits and predictions as text tables, [`plot`] as PNG/SVG.
+//! The command line (`datamill scaling fit|predict|plot`) lives in the `datamill` binary
+//! (`crates/datamill-cli/src/cmd/scaling.rs`); with the `clap` feature, [`fit::LawKind`]
+//! derives `clap::ValueEnum` for it.
 //!
 //! ```
 //! use datamill_scaling::laws::Chinchilla;
@@ -43,7 +47,6 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod bootstrap;
-pub mod cli;
 pub mod data;
 pub mod error;
 pub mod fit;
@@ -51,6 +54,7 @@ pub mod lawfile;
 pub mod laws;
 pub mod optim;
 pub mod plot;
+pub mod predict;
+pub mod report;
 
-pub use cli::{ScalingCommand, run};
 pub use error::ScalingError;

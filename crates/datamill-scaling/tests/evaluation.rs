@@ -4,33 +4,18 @@
 mod common;
 
 use common::rel;
-use datamill_scaling::cli::{PredictArgs, predict};
 use datamill_scaling::lawfile::LawFile;
-
-fn args(law: &str) -> PredictArgs {
-    PredictArgs {
-        law: law.into(),
-        n: vec![],
-        d: vec![],
-        u: None,
-        compute: vec![],
-        target_loss: None,
-        epochs: vec![],
-        grid_steps: 500,
-        grid_max_factor: 3.0,
-        json: false,
-    }
-}
+use datamill_scaling::predict::{PredictQuery, predict};
 
 fn loss(law: &str, n: f64, d: f64, u: Option<f64>) -> f64 {
     let f = LawFile::load(law).unwrap();
     let r = predict(
         &f,
-        &PredictArgs {
+        &PredictQuery {
             n: vec![n],
             d: vec![d],
             u,
-            ..args(law)
+            ..Default::default()
         },
     )
     .unwrap();
@@ -41,9 +26,9 @@ fn opt(law: &str, c: f64) -> (f64, f64, f64) {
     let f = LawFile::load(law).unwrap();
     let r = predict(
         &f,
-        &PredictArgs {
+        &PredictQuery {
             compute: vec![c],
-            ..args(law)
+            ..Default::default()
         },
     )
     .unwrap();
@@ -55,10 +40,10 @@ fn data_needed(law: &str, target: f64, n: f64) -> Option<f64> {
     let f = LawFile::load(law).unwrap();
     let r = predict(
         &f,
-        &PredictArgs {
+        &PredictQuery {
             n: vec![n],
             target_loss: Some(target),
-            ..args(law)
+            ..Default::default()
         },
     )
     .unwrap();
@@ -105,10 +90,10 @@ fn check3_datablations_readme() {
     let f = LawFile::load(db).unwrap();
     let r = predict(
         &f,
-        &PredictArgs {
+        &PredictQuery {
             compute: vec![1e22],
             u: Some(25e9),
-            ..args(db)
+            ..Default::default()
         },
     )
     .unwrap();
@@ -119,11 +104,11 @@ fn check3_datablations_readme() {
     // Epoch table at N = 1e9, U = 10e9: D'/U at 4 epochs = 3.7257.
     let r = predict(
         &f,
-        &PredictArgs {
+        &PredictQuery {
             n: vec![1e9],
             u: Some(10e9),
             epochs: vec![1.0, 4.0, 1e9],
-            ..args(db)
+            ..Default::default()
         },
     )
     .unwrap();

@@ -4,7 +4,7 @@
 Pinned: python 3.11, fasttext-numpy2-wheel 0.9.2, numpy 2.4.6 (same venv as make_golden_cleanlab.py):
     /tmp/learnvenv/bin/pip install fasttext-numpy2-wheel==0.9.2 numpy==2.4.6
     /tmp/learnvenv/bin/python crates/datamill-learn/tests/golden/make_golden_fasttext.py
-(needs cargo: it builds and runs `--example train_classifier` to produce datamill's model).
+(needs cargo: it builds and runs `datamill train-classifier` to produce datamill's model).
 
 Data: the `debian_sections` rows of labeled_sample.jsonl; row i (in file order) is held out when
 i % 5 == 0, the rest is the training set. fastText lines: `__label__<label> <text, \\n -> space>`.
@@ -95,8 +95,8 @@ def main():
             ok = sum(1 for r in held if m.predict(prep(r["text"]), k=1)[0][0] == "__label__" + r["label"])
             data = open(ft_bin, "rb").read()
             dm_bin = os.path.join(tmp, name + ".dm.bin")
-            subprocess.run(["cargo", "run", "-q", "--release", "-p", "datamill-learn", "--example",
-                            "train_classifier", "--", "--input", jsonl, "--output", dm_bin,
+            subprocess.run(["cargo", "run", "-q", "--release", "-p", "datamill-cli", "--",
+                            "train-classifier", "--input", jsonl, "--output", dm_bin,
                             "--epoch", str(cfg["epoch"]), "--lr", str(cfg["lr"]), "--dim", str(cfg["dim"]),
                             "--word-ngrams", str(cfg["wordNgrams"]), "--bucket", str(cfg["bucket"]),
                             "--min-count", str(cfg["minCount"]), "--minn", str(cfg["minn"]),

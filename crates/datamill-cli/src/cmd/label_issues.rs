@@ -1,16 +1,18 @@
-//! `datamill label-issues` and `datamill train-classifier`: clap argument structs and the
-//! functions that run them (read files, compute, write outputs, print a summary).
+//! `datamill label-issues`: reads labels and out-of-fold predicted probabilities, finds label
+//! issues with `datamill_learn::label_issues` (cleanlab's `find_label_issues`), writes the
+//! flagged examples in rank order and prints a summary.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::LearnError;
-use crate::io::{encode_labels, read_classes, read_labeled_texts, read_labels, read_pred_probs};
-use crate::label_issues::{
+use datamill_learn::LearnError;
+use datamill_learn::io::{encode_labels, read_classes, read_labels, read_pred_probs};
+use datamill_learn::label_issues::{
     FilterBy, FindOptions, RankBy, find_label_issues, label_quality_scores, num_label_issues,
     order_label_issues,
 };
-use crate::train::{Model, TrainOptions, fasttext_line};
+
+use super::stdout_err;
 
 /// Order of the flagged examples in the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -72,56 +74,6 @@ pub struct LabelIssuesArgs {
     pub output: PathBuf,
 }
 
-/// Arguments of `datamill train-classifier`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct TrainClassifierArgs {
-    /// Labeled JSONL training data.
-    #[arg(long, value_name = "FILE")]
-    pub input: PathBuf,
-    /// Field with the text (newlines become spaces).
-    #[arg(long, default_value = "text")]
-    pub text_field: String,
-    /// Field with the label (a string/number, or a list for multi-label lines).
-    #[arg(long, default_value = "label")]
-    pub label_field: String,
-    /// Output model (fastText `.bin`).
-    #[arg(long, value_name = "FILE")]
-    pub output: PathBuf,
-    /// Held-out JSONL (same fields): prints accuracy of the top label.
-    #[arg(long, value_name = "FILE")]
-    pub validation: Option<PathBuf>,
-    /// Lowercase texts before training (and validation).
-    #[arg(long)]
-    pub lowercase: bool,
-    /// Epochs.
-    #[arg(long, default_value_t = 5)]
-    pub epoch: usize,
-    /// Learning rate.
-    #[arg(long, default_value_t = 0.1)]
-    pub lr: f64,
-    /// Hidden dimension.
-    #[arg(long, default_value_t = 100)]
-    pub dim: usize,
-    /// Max word n-gram length.
-    #[arg(long, default_value_t = 1)]
-    pub word_ngrams: usize,
-    /// Hash buckets for n-grams (forced to 0 when word_ngrams = 1 and maxn = 0, as fastText).
-    #[arg(long, default_value_t = 2_000_000)]
-    pub bucket: usize,
-    /// Minimum word count.
-    #[arg(long, default_value_t = 1)]
-    pub min_count: i64,
-    /// Min char n-gram length.
-    #[arg(long, default_value_t = 0)]
-    pub minn: usize,
-    /// Max char n-gram length (0 = no char n-grams).
-    #[arg(long, default_value_t = 0)]
-    pub maxn: usize,
-    /// Random seed.
-    #[arg(long, default_value_t = 0)]
-    pub seed: i32,
-}
-
 fn write_out(path: &Path, body: &[u8]) -> Result<(), LearnError> {
     let mut f = std::fs::File::create(path).map_err(|e| LearnError::io(path, e))?;
     f.write_all(body)
@@ -130,10 +82,7 @@ fn write_out(path: &Path, body: &[u8]) -> Result<(), LearnError> {
 }
 
 /// Runs `datamill label-issues`: writes the flagged examples and a summary to `out`.
-pub fn run_label_issues(
-    args: &LabelIssuesArgs,
-    out: &mut dyn std::io::Write,
-) -> Result<(), LearnError> {
+pub fn run(args: &LabelIssuesArgs, out: &mut dyn std::io::Write) -> Result<(), LearnError> {
     let lf = read_labels(&args.labels, &args.label_field, &args.id_field)?;
     let probs = read_pred_probs(&args.pred_probs, &args.probs_field)?;
     let classes = args.classes.as_deref().map(read_classes).transpose()?;
@@ -240,113 +189,100 @@ pub fn run_label_issues(
     Ok(())
 }
 
-fn read_lines(
-    path: &Path,
-    text_field: &str,
-    label_field: &str,
-    lowercase: bool,
-) -> Result<Vec<(Vec<String>, String)>, LearnError> {
-    Ok(read_labeled_texts(path, text_field, label_field)?
-        .into_iter()
-        .map(|(l, t)| {
-            let line = fasttext_line(&[], &t, lowercase);
-            (l, line)
-        })
-        .collect())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
 
-/// Accuracy (top label equals one of the given labels) of `model` on `(labels, text)` pairs.
-pub fn accuracy(model: &Model, data: &[(Vec<String>, String)]) -> f64 {
-    let labels = model.labels();
-    let mut ok = 0usize;
-    for (l, t) in data {
-        if let Some((top, _)) = model.predict(t) {
-            let name = labels[top]
-                .strip_prefix(crate::train::LABEL_PREFIX)
-                .unwrap_or(&labels[top]);
-            if l.iter().any(|x| x == name) {
-                ok += 1;
-            }
-        }
-    }
-    if data.is_empty() {
-        0.0
-    } else {
-        ok as f64 / data.len() as f64
-    }
-}
+    const SAMPLE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/samples/labeled_sample.jsonl"
+    );
 
-/// Runs `datamill train-classifier`: trains, writes the `.bin`, writes a summary (and the
-/// held-out accuracy with `--validation`) to `out`.
-pub fn run_train_classifier(
-    args: &TrainClassifierArgs,
-    out: &mut dyn std::io::Write,
-) -> Result<(), LearnError> {
-    let data = read_lines(
-        &args.input,
-        &args.text_field,
-        &args.label_field,
-        args.lowercase,
-    )?;
-    if data.is_empty() {
-        return Err(LearnError::invalid(format!(
-            "{}: no training examples",
-            args.input.display()
-        )));
+    /// datamill-learn's folder, which holds the digits test data and cleanlab's golden output.
+    fn learn_dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../datamill-learn")
     }
-    let lines: Vec<String> = data
-        .iter()
-        .map(|(l, t)| fasttext_line(l, t, false))
-        .collect();
-    let opts = TrainOptions {
-        lr: args.lr,
-        dim: args.dim,
-        epoch: args.epoch,
-        min_count: args.min_count,
-        word_ngrams: args.word_ngrams,
-        bucket: args.bucket,
-        minn: args.minn,
-        maxn: args.maxn,
-        seed: args.seed,
-        ..Default::default()
-    };
-    let t0 = std::time::Instant::now();
-    let (model, s) = Model::train(&lines, &opts)?;
-    let secs = t0.elapsed().as_secs_f64();
-    model.save(&args.output)?;
-    writeln!(
-        out,
-        "train-classifier: {} lines, {} words, {} labels, {} tokens, {} epochs, {} updates in {:.2}s; \
-         avg loss {:.4}; wrote {}",
-        s.lines,
-        s.nwords,
-        s.nlabels,
-        s.ntokens,
-        opts.epoch,
-        s.updates,
-        secs,
-        s.avg_loss,
-        args.output.display()
-    )
-    .map_err(stdout_err)?;
-    if let Some(v) = &args.validation {
-        let val = read_lines(v, &args.text_field, &args.label_field, args.lowercase)?;
-        let acc = accuracy(&model, &val);
-        writeln!(
-            out,
-            "validation: {} examples, accuracy {:.4}",
-            val.len(),
-            acc
+
+    #[test]
+    fn label_issues_writes_ranked_jsonl() {
+        let dir = tempfile::tempdir().unwrap();
+        let labels = dir.path().join("digits.jsonl");
+        let rows: String = std::fs::read_to_string(SAMPLE)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"dataset\": \"digits_noisy\""))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&labels, rows).unwrap();
+        let out = dir.path().join("issues.jsonl");
+        let args = LabelIssuesArgs {
+            labels,
+            label_field: "label".into(),
+            id_field: "id".into(),
+            pred_probs: learn_dir().join("tests/data/digits_noisy.pred_probs.npy"),
+            probs_field: "pred_probs".into(),
+            classes: None,
+            filter_by: FilterBy::PruneByNoiseRate,
+            rank_by: RankArg::SelfConfidence,
+            frac_noise: 1.0,
+            num_to_remove_per_class: None,
+            min_examples_per_class: 1,
+            output: out.clone(),
+        };
+        run(&args, &mut std::io::sink()).unwrap();
+        let g: Value = serde_json::from_str(
+            &std::fs::read_to_string(learn_dir().join("tests/golden/digits_noisy.cleanlab.json"))
+                .unwrap(),
         )
-        .map_err(stdout_err)?;
-    }
-    Ok(())
-}
+        .unwrap();
+        let want: Vec<u64> = g["peer_ranked_self_confidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        let recs: Vec<Value> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(recs.len(), want.len());
+        let got: Vec<u64> = recs.iter().map(|r| r["index"].as_u64().unwrap()).collect();
+        assert_eq!(got, want);
+        let r0 = &recs[0];
+        assert_eq!(r0["rank"], 1);
+        assert!(
+            r0["id"]
+                .as_str()
+                .unwrap()
+                .starts_with("sklearn-digits-noisy:"),
+            "{r0}"
+        );
+        assert_ne!(r0["given_label"], r0["predicted_label"]);
+        let q: Vec<f64> = recs
+            .iter()
+            .map(|r| r["label_quality"].as_f64().unwrap())
+            .collect();
+        assert!(q.windows(2).all(|w| w[0] <= w[1]));
 
-/// A failed write of the command's report.
-fn stdout_err(e: std::io::Error) -> LearnError {
-    LearnError::Io {
-        path: "<stdout>".into(),
-        source: e,
+        // a label that is not a pred_probs column is an error naming the row
+        let bad = dir.path().join("bad.jsonl");
+        std::fs::write(&bad, "{\"label\": 3}\n{\"label\": 12}\n").unwrap();
+        let p = dir.path().join("p.csv");
+        std::fs::write(&p, "0.5,0.5\n0.5,0.5\n").unwrap();
+        let e = run(
+            &LabelIssuesArgs {
+                labels: bad,
+                pred_probs: p,
+                ..args
+            },
+            &mut std::io::sink(),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("row 0") || e.to_string().contains("label 3"),
+            "{e}"
+        );
     }
 }

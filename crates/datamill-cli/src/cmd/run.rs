@@ -1,0 +1,112 @@
+//! `datamill run PIPELINE`: runs a pipeline locally, or as task `--rank` of `--world-size`
+//! sharing the output folder, with a progress bar and a summary on a terminal.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use clap::Args;
+use datamill_exec::pipeline::{ByteSize, Pipeline};
+use datamill_exec::run::{Progress, RunError, RunOptions, run as run_pipeline};
+
+use crate::{fail, summary};
+
+/// Arguments of `datamill run`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// The pipeline file (TOML).
+    pipeline: PathBuf,
+    /// Output folder (default: `output.dir` of the pipeline, relative to its file).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Worker threads (default: the number of cores).
+    #[arg(short, long)]
+    workers: Option<usize>,
+    /// No progress bar and no summary.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Delete a previous run of a different pipeline in the output folder.
+    #[arg(long)]
+    force: bool,
+    /// Memory budget for dedup and selection decisions, e.g. `2GB` (default: unbounded).
+    #[arg(long)]
+    memory: Option<String>,
+    /// Run as task RANK of --world-size tasks sharing the output folder (a Slurm array:
+    /// `--rank $SLURM_ARRAY_TASK_ID --world-size $SLURM_ARRAY_TASK_COUNT`).
+    #[arg(long, requires = "world_size")]
+    rank: Option<u32>,
+    /// Number of tasks sharing the run (see --rank).
+    #[arg(long, requires = "rank")]
+    world_size: Option<u32>,
+}
+
+/// Runs `datamill run`: exit code 2 for a refused run or a bad pipeline or input, 130 when
+/// interrupted.
+pub fn run(args: RunArgs) -> ExitCode {
+    let RunArgs {
+        pipeline,
+        output,
+        workers,
+        quiet,
+        force,
+        memory,
+        rank,
+        world_size,
+    } = args;
+    let shard = match (rank, world_size) {
+        (Some(r), Some(w)) if w == 0 || r >= w => {
+            return fail(format!("--rank {r} must be below --world-size {w}"));
+        }
+        (Some(_), Some(_)) if force => {
+            return fail("--force cannot be combined with --rank/--world-size");
+        }
+        (Some(r), Some(w)) => Some((r, w)),
+        _ => None,
+    };
+    let memory = match memory.as_deref().map(ByteSize::parse).transpose() {
+        Ok(m) => m.map(|b| b.0),
+        Err(e) => return fail(format!("--memory: {e}")),
+    };
+    let p = match Pipeline::load(&pipeline) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let mut opts = RunOptions {
+        output,
+        force,
+        memory,
+        shard,
+        ..Default::default()
+    };
+    if let Some(w) = workers {
+        opts.workers = w.max(1);
+    }
+    let show = !quiet && std::io::stderr().is_terminal();
+    let progress = Progress::default();
+    let stop = AtomicBool::new(false);
+    let finished = AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        if show {
+            s.spawn(|| summary::progress_bar(&progress, &finished));
+        }
+        let r = run_pipeline(&p, &opts, &progress, &stop);
+        finished.store(true, Ordering::Relaxed);
+        r
+    });
+    match result {
+        Ok(report) => {
+            if show {
+                std::thread::sleep(Duration::from_millis(1));
+                eprint!("{}", summary::render(&report));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e @ RunError::Interrupted) => {
+            eprintln!("error: {e}");
+            ExitCode::from(130)
+        }
+        Err(e) => fail(e),
+    }
+}

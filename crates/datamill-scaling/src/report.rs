@@ -1,0 +1,322 @@
+//! The text tables `datamill scaling fit` and `predict` print: a law file with its fit and
+//! bootstrap, and a [`PredictReport`].
+
+use std::fmt::Write as _;
+
+use crate::lawfile::LawFile;
+use crate::laws::Law;
+use crate::predict::PredictReport;
+
+/// Format a number with ~`sig` significant digits, switching to scientific
+/// notation for very large or small magnitudes.
+pub fn fmt_num(v: f64, sig: usize) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+        format!("{:.*e}", sig.saturating_sub(1), v)
+    } else {
+        let mag = if a == 0.0 {
+            0
+        } else {
+            a.log10().floor() as i32
+        };
+        let dec = (sig as i32 - 1 - mag).max(0) as usize;
+        format!("{v:.dec$}")
+    }
+}
+
+/// The law's formula, as the tables and plot titles show it.
+pub fn formula(law: &Law) -> &'static str {
+    match law {
+        Law::Chinchilla(_) => "L(N,D) = E + A/N^alpha + B/D^beta",
+        Law::LearningCurve(_) => "L(D) = E + B/D^beta",
+        Law::Kaplan(crate::laws::Kaplan::N { .. }) => "L(N) = (N_c/N)^alpha_N",
+        Law::Kaplan(crate::laws::Kaplan::D { .. }) => "L(D) = (D_c/D)^alpha_D",
+        Law::Kaplan(_) => "L(N,D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D",
+        Law::DataConstrained(_) => {
+            "L(N,D,U) = E + A/N'^alpha + B/D'^beta (repetition-discounted N', D')"
+        }
+        Law::Overtrain(_) => "L(N,M) = alpha*N^b + beta*6^(b/2)*(M*N)^b + E",
+    }
+}
+
+/// The terminal table printed by `scaling fit`.
+pub fn fit_table(file: &LawFile) -> String {
+    let mut s = String::new();
+    let law = &file.law;
+    let _ = writeln!(s, "law        {}   {}", law.name(), formula(law));
+    if let Some(src) = &file.source {
+        let _ = write!(
+            s,
+            "runs       {} of {} rows from {}",
+            src.rows_used, src.rows_in_file, src.file
+        );
+        if src.dropped_highest_loss > 0 {
+            let _ = write!(
+                s,
+                " (dropped the {} highest losses)",
+                src.dropped_highest_loss
+            );
+        }
+        if !src.filters.is_empty() {
+            let _ = write!(s, " where {}", src.filters.join(" and "));
+        }
+        let _ = writeln!(s);
+    }
+    if let Some(f) = &file.fit {
+        let _ = writeln!(
+            s,
+            "objective  {} = {:.12e}   ({} starts, {} reached the best; {} iterations)",
+            f.objective_name, f.objective, f.starts, f.starts_at_best, f.iterations
+        );
+        let _ = writeln!(
+            s,
+            "goodness   R^2 = {:.6}   RMSE(log loss) = {:.6}",
+            f.r2, f.rmse_log
+        );
+    }
+    if let Law::DataConstrained(dc) = law {
+        let b = dc.base;
+        let _ = writeln!(
+            s,
+            "base       E={} A={} B={} alpha={} beta={} (fixed)",
+            fmt_num(b.e, 6),
+            fmt_num(b.a, 6),
+            fmt_num(b.b, 6),
+            fmt_num(b.alpha, 6),
+            fmt_num(b.beta, 6)
+        );
+    }
+    let boot = file.bootstrap.as_ref();
+    let _ = writeln!(s);
+    match boot {
+        Some(b) => {
+            let _ = writeln!(
+                s,
+                "{:<10} {:>16} {:>14} {:>14} {:>14}",
+                "param",
+                "estimate",
+                "SE",
+                format!("{:.1}%", (1.0 - b.level) / 2.0 * 100.0),
+                format!("{:.1}%", (1.0 + b.level) / 2.0 * 100.0)
+            );
+        }
+        None => {
+            let _ = writeln!(s, "{:<10} {:>16}", "param", "estimate");
+        }
+    }
+    for (k, (name, v)) in law.params().iter().enumerate() {
+        let _ = write!(s, "{name:<10} {:>16}", fmt_num(*v, 7));
+        if let Some(b) = boot {
+            let _ = write!(
+                s,
+                " {:>14} {:>14} {:>14}",
+                fmt_num(b.se[k], 4),
+                fmt_num(b.ci_low[k], 5),
+                fmt_num(b.ci_high[k], 5)
+            );
+        }
+        let _ = writeln!(s);
+    }
+    if let Some(b) = boot {
+        let _ = writeln!(
+            s,
+            "bootstrap  {} resamples (seed {}), {} failed, {:.2} s",
+            b.resamples, b.seed, b.failed, b.seconds
+        );
+    }
+    if let Some(c) = law.as_chinchilla() {
+        let a = c.beta / (c.alpha + c.beta);
+        let _ = writeln!(
+            s,
+            "\ncompute-optimal: N_opt ~ C^{:.4}, D_opt ~ C^{:.4}",
+            a,
+            1.0 - a
+        );
+        for cc in [1e21, 1e23, 5.76e23, 1e25] {
+            let o = c.compute_optimal(cc);
+            let _ = writeln!(
+                s,
+                "  C = {:.2e}: N = {:.4e}, D = {:.4e}, D/N = {:.1}, L = {:.5}",
+                cc,
+                o.n,
+                o.d,
+                o.d / o.n,
+                o.loss
+            );
+        }
+    }
+    s
+}
+fn fmt_iv(iv: Option<(f64, f64)>) -> String {
+    iv.map_or(String::new(), |(l, h)| {
+        format!("  [{}, {}]", fmt_num(l, 5), fmt_num(h, 5))
+    })
+}
+
+/// The terminal rendering of a [`PredictReport`].
+pub fn report_table(file: &LawFile, r: &PredictReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "law  {}   {}", file.law.name(), formula(&file.law));
+    let params: Vec<String> = file
+        .law
+        .params()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", fmt_num(*v, 7)))
+        .collect();
+    let _ = writeln!(s, "     {}", params.join(" "));
+    if file.bootstrap.is_some() {
+        let _ = writeln!(
+            s,
+            "     intervals: 95% bootstrap percentiles over the law file's draws"
+        );
+    }
+    for n in &r.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
+    if !r.losses.is_empty() {
+        let _ = writeln!(s, "\nloss");
+        for p in &r.losses {
+            let u = p.u.map_or(String::new(), |u| format!(" U={u:.4e}"));
+            let _ = writeln!(
+                s,
+                "  N={:.4e} D={:.4e}{u}  L = {:.10}{}",
+                p.n,
+                p.d,
+                p.loss,
+                fmt_iv(p.interval)
+            );
+        }
+    }
+    if !r.compute_optimal.is_empty() {
+        let _ = writeln!(s, "\ncompute-optimal allocation (C = 6ND, fresh data)");
+        for (o, iv) in &r.compute_optimal {
+            let _ = write!(
+                s,
+                "  C={:.4e}  N_opt={:.6e}  D_opt={:.6e}  D/N={:.2}  L={:.6}",
+                o.compute,
+                o.n,
+                o.d,
+                o.d / o.n,
+                o.loss
+            );
+            if let Some((nl, nh, dl, dh)) = iv {
+                let _ = write!(s, "  N in [{nl:.3e}, {nh:.3e}], D in [{dl:.3e}, {dh:.3e}]");
+            }
+            let _ = writeln!(s);
+        }
+    }
+    if !r.capped_allocation.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nbest allocation under a unique-token cap (repetition allowed; datablations grid)"
+        );
+        for c in &r.capped_allocation {
+            let a = c.allocation;
+            let _ = writeln!(
+                s,
+                "  C={:.4e} U={:.4e}  N={:.6e}  D={:.6e}  epochs={:.4}  L={:.6}  (fresh-data optimum under the cap: L={:.6})",
+                a.compute, c.unique_cap, a.n, a.d, c.epochs, a.loss, c.loss_at_fresh_optimum
+            );
+        }
+    }
+    if !r.data_needed.is_empty() {
+        let _ = writeln!(s, "\ndata needed to reach the target loss");
+        for d in &r.data_needed {
+            match d.d {
+                Some(v) => {
+                    let _ = writeln!(s, "  N={:.4e}  L*={}  D = {:.6e} tokens", d.n, d.target, v);
+                }
+                None => {
+                    let _ = writeln!(
+                        s,
+                        "  N={:.4e}  L*={}  unreachable: the loss at this size never goes below {:.6}",
+                        d.n, d.target, d.floor
+                    );
+                }
+            }
+        }
+    }
+    if let Some(c) = &r.compute_needed {
+        let _ = writeln!(s, "\ncompute needed on the frontier");
+        match c.allocation {
+            Some(a) => {
+                let _ = writeln!(
+                    s,
+                    "  L*={}  C = {:.6e} FLOP  N={:.4e}  D={:.4e}",
+                    c.target, a.compute, a.n, a.d
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "  L*={}  unreachable: at or below the irreducible loss",
+                    c.target
+                );
+            }
+        }
+    }
+    if !r.epochs.is_empty() {
+        let _ = writeln!(s, "\ncost of repeating U unique tokens vs fresh data");
+        let _ = writeln!(
+            s,
+            "  {:>8} {:>12} {:>12} {:>12} {:>10} {:>8} {:>10}",
+            "epochs", "D", "L repeated", "L fresh", "cost", "D'/U", "rep value"
+        );
+        for e in &r.epochs {
+            let _ = writeln!(
+                s,
+                "  {:>8} {:>12.4e} {:>12.6} {:>12.6} {:>10.6} {:>8.4} {:>10}",
+                e.epochs,
+                e.d,
+                e.loss_repeated,
+                e.loss_fresh,
+                e.loss_cost,
+                e.effective_epochs,
+                e.repeated_token_value
+                    .map_or("-".into(), |v| format!("{v:.4}"))
+            );
+        }
+    }
+    if r.losses.is_empty()
+        && r.compute_optimal.is_empty()
+        && r.data_needed.is_empty()
+        && r.compute_needed.is_none()
+        && r.epochs.is_empty()
+    {
+        let _ = writeln!(
+            s,
+            "\n(nothing asked: give --n/--d for a loss, --compute for an allocation, --target-loss, or --epochs with --n and --u)"
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::predict::{PredictQuery, predict};
+
+    #[test]
+    fn fmt_num_switches_notation() {
+        assert_eq!(fmt_num(1.81722, 5), "1.8172");
+        assert_eq!(fmt_num(2143.42, 6), "2143.42");
+        assert_eq!(fmt_num(7.2e10, 3), "7.20e10");
+    }
+
+    #[test]
+    fn predict_reports_unreachable() {
+        let f = LawFile::builtin("hoffmann").unwrap();
+        let a = PredictQuery {
+            n: vec![1e9],
+            target_loss: Some(1.8),
+            ..Default::default()
+        };
+        let r = predict(&f, &a).unwrap();
+        assert!(r.data_needed[0].d.is_none());
+        let t = report_table(&f, &r);
+        assert!(t.contains("unreachable"), "{t}");
+    }
+}
