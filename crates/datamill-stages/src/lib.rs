@@ -199,4 +199,90 @@ mod tests {
         let e = toml::from_str::<StageConfig>("type = \"lenght\"").unwrap_err();
         assert!(e.to_string().contains("lenght"), "{e}");
     }
+
+    /// `(name, value)` for every "`name` (value" in a doc, the value running to the first `;`
+    /// or unbalanced `)` (brackets and quotes may nest).
+    fn documented_values(doc: &str) -> Vec<(String, String)> {
+        let doc = doc.replace('\n', " ");
+        let mut out = Vec::new();
+        let mut rest = doc.as_str();
+        while let Some(i) = rest.find('`') {
+            rest = &rest[i + 1..];
+            let Some(j) = rest.find('`') else { break };
+            let name = &rest[..j];
+            let after = &rest[j + 1..];
+            rest = after;
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            let Some(v) = after.strip_prefix(" (") else {
+                continue;
+            };
+            let (mut depth, mut quoted, mut end) = (0i32, false, None);
+            for (k, c) in v.char_indices() {
+                match c {
+                    '"' => quoted = !quoted,
+                    '[' | '(' if !quoted => depth += 1,
+                    ']' if !quoted => depth -= 1,
+                    ')' if !quoted && depth == 0 => {
+                        end = Some(k);
+                        break;
+                    }
+                    ')' if !quoted => depth -= 1,
+                    ';' if !quoted && depth == 0 => {
+                        end = Some(k);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(k) = end {
+                out.push((name.to_string(), v[..k].trim().to_string()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn documented_defaults_are_the_real_defaults() {
+        // A doc states defaults as "`name` (value)"; where the value is a TOML literal, the
+        // stage's example without `name` must build the same config as with `name = value`.
+        let mut checked = 0;
+        let mut wrong = Vec::new();
+        for info in registry() {
+            let ex = info.example().unwrap();
+            let file: toml::Table = toml::from_str(&ex).unwrap();
+            let base = file["stage"].as_array().unwrap()[0]
+                .as_table()
+                .unwrap()
+                .clone();
+            for (name, value) in documented_values(info.doc) {
+                let Ok(v) = toml::from_str::<toml::Table>(&format!("v = {value}")) else {
+                    continue; // prose ("datatrove's list", "the pipeline's")
+                };
+                let mut without = base.clone();
+                without.remove(&name);
+                let Ok(default) = toml::Value::Table(without.clone()).try_into::<StageConfig>()
+                else {
+                    continue; // a required parameter
+                };
+                let mut with = without;
+                with.insert(name.clone(), v["v"].clone());
+                match toml::Value::Table(with).try_into::<StageConfig>() {
+                    Ok(c) if format!("{c:?}") == format!("{default:?}") => checked += 1,
+                    Ok(_) => wrong.push(format!(
+                        "{}: `{name}` ({value}) is not the default",
+                        info.name
+                    )),
+                    Err(e) => wrong.push(format!("{}: `{name}` ({value}): {e}", info.name)),
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "docs and defaults disagree:\n{}",
+            wrong.join("\n")
+        );
+        assert!(checked >= 50, "only {checked} documented defaults checked");
+    }
 }

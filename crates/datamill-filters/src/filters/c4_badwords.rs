@@ -1,4 +1,30 @@
-//! `C4BadWordsFilter` (datatrove `pipeline/filters/c4_filters.py`).
+//! C4's bad-words rule as datatrove 0.10.1's C4BadWordsFilter: drops documents containing a
+//! word of the LDNOOBW list of their language.
+//!
+//! The language is the document's `language` metadata (as written by the `language` stage),
+//! else `default_language`. The English list ships with datamill (the revision datatrove uses,
+//! CC BY 4.0); lists for other languages are read from `badwords_dir` (files named as in the
+//! LDNOOBW repository, e.g. `de`), resolved against the pipeline file's folder — datatrove
+//! downloads them at run time, datamill never does. With `keep_fraction > 0`, a matching
+//! document is kept when `xxh3_64(id, seed) / 2^64 < keep_fraction` — deterministic whatever
+//! the worker count (datatrove draws from a random generator instead, so which documents are
+//! kept differs; the default, 0, is exact).
+//!
+//! Parameters: `keep_fraction` (0), `fail_on_missing_language` (true), `seed` (the
+//! pipeline's), `default_language` ("en"), `badwords_dir`.
+//!
+//! Drop reason: `document_removed_with_badwords`.
+//!
+//! ```toml
+//! [[stage]]
+//! type = "c4_badwords"
+//! default_language = "en"
+//! ```
+
+// The `//!` comment above is the `c4_badwords` stage's user documentation (`datamill stages
+// c4_badwords`, extracted by crates/datamill-stages/build.rs): this one file owns the stage's
+// docs, parameters and defaults (a test checks that the documented defaults are the real
+// ones). Port of datatrove 0.10.1's `pipeline/filters/c4_filters.py`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;

@@ -1,4 +1,28 @@
-//! `GopherRepetitionFilter` (datatrove `pipeline/filters/gopher_repetition_filter.py`).
+//! Gopher repetition rules (Rae et al. 2021) exactly as datatrove 0.10.1's GopherRepetitionFilter.
+//!
+//! Duplicate lines and paragraphs (by count and by characters), the share of the most
+//! frequent 2-, 3- and 4-grams and of characters in duplicated 5- to 10-grams, with words from
+//! spaCy's blank English tokenizer and `Counter.most_common` tie-breaking, checked document
+//! for document against datatrove on the en_prose sample.
+//!
+//! Parameters (datatrove's names and defaults): `dup_line_frac` (0.3), `dup_para_frac` (0.3),
+//! `dup_line_char_frac` (0.2), `dup_para_char_frac` (0.2), `top_n_grams`
+//! ([[2, 0.2], [3, 0.18], [4, 0.16]]), `dup_n_grams` ([[5, 0.15], [6, 0.14], [7, 0.13],
+//! [8, 0.12], [9, 0.11], [10, 0.10]]), `language` ("eng").
+//!
+//! Drop reasons: `empty`, `dup_para_frac`, `dup_para_char_frac`, `dup_line_frac`,
+//! `dup_line_char_frac`, `top_{n}_gram`, `duplicated_{n}_n_grams`.
+//!
+//! ```toml
+//! [[stage]]
+//! type = "gopher_repetition"
+//! dup_line_frac = 0.3
+//! ```
+
+// The `//!` comment above is the `gopher_repetition` stage's user documentation (`datamill stages
+// gopher_repetition`, extracted by crates/datamill-stages/build.rs): this one file owns the stage's
+// docs, parameters and defaults (a test checks that the documented defaults are the real
+// ones). Port of datatrove 0.10.1's `pipeline/filters/gopher_repetition_filter.py`.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

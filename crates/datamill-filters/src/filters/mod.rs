@@ -2,11 +2,11 @@
 
 use std::borrow::Cow;
 
-mod c4_badwords;
-mod c4_quality;
-mod fineweb_quality;
-mod gopher_quality;
-mod gopher_repetition;
+pub mod c4_badwords;
+pub mod c4_quality;
+pub mod fineweb_quality;
+pub mod gopher_quality;
+pub mod gopher_repetition;
 
 pub use c4_badwords::{BADWORDS_LANGS, C4BadWordsFilter};
 pub use c4_quality::C4QualityFilter;

@@ -1,9 +1,12 @@
-//! Shared wrapper that turns a `datamill_filters` rule filter (a datatrove 0.10.1 port) into a
-//! per-document stage: keep, keep with rewritten text, or drop with datatrove's reason.
+//! The stages of the `datamill_filters` rule filters (datatrove 0.10.1 ports): a filter is a
+//! per-document stage that keeps, keeps with rewritten text, or drops with datatrove's reason.
+//! Their docs, parameters and defaults live in `datamill_filters::filters::<name>`; this file
+//! only wraps them (and adds `c4_badwords`' per-document language and deterministic
+//! `keep_fraction`).
 
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{Doc, Stage, StageCx, StageError, Verdict};
-use datamill_filters::{Filter, FilterResult};
+use datamill_filters::{C4BadWordsFilter, Filter, FilterResult};
 
 /// A datatrove filter as a stage.
 pub struct FilterStage<F: Filter>(pub F);
@@ -41,17 +44,54 @@ pub fn build<F: Filter + Clone + 'static>(f: &F) -> Result<Step, StageError> {
     Ok(Step::Map(Box::new(FilterStage(f.clone()))))
 }
 
-macro_rules! filter_spec {
-    ($ty:ty) => {
-        impl StageSpec for $ty {
-            fn build(&self, _: &BuildCx) -> Result<Step, StageError> {
-                build(self)
-            }
-        }
-    };
+/// `c4_badwords` at run time: the filter (with `keep_fraction` taken out) and the
+/// deterministic keep draw.
+struct C4BadWordsStage {
+    f: C4BadWordsFilter,
+    keep_fraction: f64,
+    seed: u64,
 }
 
-filter_spec!(datamill_filters::GopherQualityFilter);
-filter_spec!(datamill_filters::GopherRepetitionFilter);
-filter_spec!(datamill_filters::C4QualityFilter);
-filter_spec!(datamill_filters::FineWebQualityFilter);
+impl StageSpec for C4BadWordsFilter {
+    fn build(&self, cx: &BuildCx) -> Result<Step, StageError> {
+        let mut f = self.clone();
+        f.validate()
+            .map_err(|m| StageError::config("keep_fraction", m))?;
+        if let Some(d) = &f.badwords_dir {
+            let d = cx.base_dir.join(d);
+            if !d.is_dir() {
+                return Err(StageError::config(
+                    "badwords_dir",
+                    format!("{} is not a folder", d.display()),
+                ));
+            }
+            f.badwords_dir = Some(d);
+        }
+        let keep_fraction = f.keep_fraction;
+        f.keep_fraction = 0.0;
+        Ok(Step::Map(Box::new(C4BadWordsStage {
+            seed: self.seed.unwrap_or(cx.seed),
+            f,
+            keep_fraction,
+        })))
+    }
+}
+
+impl Stage for C4BadWordsStage {
+    fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError> {
+        let lang = doc.get_str("language");
+        let r = self
+            .f
+            .filter_lang(doc.text(), lang.as_deref())
+            .map_err(StageError::Other)?;
+        if let FilterResult::Drop(_) = &r
+            && self.keep_fraction > 0.0
+        {
+            let h = xxhash_rust::xxh3::xxh3_64_with_seed(doc.id().as_bytes(), self.seed);
+            if (h as f64) < self.keep_fraction * 2f64.powi(64) {
+                return Ok(Verdict::Keep);
+            }
+        }
+        Ok(apply(r, doc, cx))
+    }
+}
