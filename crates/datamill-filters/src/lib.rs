@@ -1,13 +1,14 @@
 //! Exact ports of datatrove 0.10.1's rule-based quality filters and of the spaCy 3.8.18
-//! English word tokenizer they depend on.
+//! word tokenizers they depend on.
 //!
 //! * [`GopherQualityFilter`], [`GopherRepetitionFilter`], [`C4QualityFilter`] (which may
 //!   rewrite the text), [`C4BadWordsFilter`] and [`FineWebQualityFilter`]: parameter names,
 //!   defaults and drop-reason strings are datatrove's, so a datatrove configuration carries
 //!   over (each filter is a `serde::Deserialize` struct with `deny_unknown_fields`; datatrove's
 //!   `exclusion_writer` is a pipeline concern and not a filter parameter here).
-//! * [`tokenizer::Tokenizer`]: `spacy.blank("en")` tokenization and the `sentencizer`, token for
-//!   token (whitespace tokens included), which every word-based ratio depends on.
+//! * [`tokenizer::Tokenizer`]: `spacy.blank(lang)` tokenization and the `sentencizer`, token for
+//!   token (whitespace tokens included), which every word-based ratio depends on; [`lang`]:
+//!   datatrove's language → tokenizer table.
 //! * [`pystr`]: the Python `str` semantics (code-point lengths, `isspace`, `isalpha`,
 //!   `splitlines`, `split`, `strip`, `lower`) from CPython 3.11's Unicode 14 tables.
 //!
@@ -15,9 +16,10 @@
 //! (`tests/golden/make_golden.py`); see the crate README for agreement figures, known
 //! differences and speed.
 //!
-//! Only English is implemented: a filter's `language` must be one datatrove tokenizes with
-//! spaCy's English rules (see [`text::ENGLISH_TOKENIZER_LANGUAGES`]); text in any other language
-//! is still tokenized with the English rules, as datatrove does with the default language.
+//! Every language datatrove tokenizes with spaCy's rules (57 spaCy classes, `xx` included, 3,742
+//! of its 4,343 codes) or its whitespace tokenizer: a filter's `language` is a code of
+//! datatrove's tokenizer table ([`lang`]); codes datatrove gives other tokenizers are errors
+//! naming the tokenizer and an alternative, never a silent fallback.
 //!
 //! ```
 //! use datamill_filters::{run_chain, C4QualityFilter, Filter, FilterResult, FineWebQualityFilter,
@@ -46,6 +48,7 @@
 
 mod dt_text;
 pub mod filters;
+pub mod lang;
 pub mod pystr;
 mod pytables;
 pub mod text;
@@ -53,5 +56,6 @@ pub mod tokenizer;
 
 pub use filters::{
     C4BadWordsFilter, C4QualityFilter, Filter, FilterResult, FineWebQualityFilter,
-    GopherQualityFilter, GopherRepetitionFilter, run_chain,
+    GopherQualityFilter, GopherRepetitionFilter, ParamError, run_chain,
 };
+pub use lang::{LanguageError, WordTokenizer, word_tokenizer};

@@ -5,27 +5,6 @@ use std::sync::OnceLock;
 use crate::dt_text;
 use crate::tokenizer::Tokenizer;
 
-/// Language codes for which datatrove 0.10.1 uses the English spaCy tokenizer
-/// (`assets/tokenizer_assignment.csv`: English, and Frisian / Scots / Saterland Frisian, which
-/// it proxies to English). The `language` parameter of every filter must be one of these.
-pub const ENGLISH_TOKENIZER_LANGUAGES: &[&str] = &[
-    "eng", "eng_Latn", "en", "en_Latn", "frr", "frr_Latn", "fry", "fry_Latn", "fy", "fy_Latn",
-    "sco", "sco_Latn", "stq", "stq_Latn",
-];
-
-/// Check a filter's `language` parameter.
-pub(crate) fn validate_language(language: &str) -> Result<(), String> {
-    if ENGLISH_TOKENIZER_LANGUAGES.contains(&language) {
-        Ok(())
-    } else {
-        Err(format!(
-            "language {language:?}: only languages datatrove tokenizes with spaCy's English rules are \
-             implemented ({})",
-            ENGLISH_TOKENIZER_LANGUAGES.join(", ")
-        ))
-    }
-}
-
 struct Sets {
     ascii_punct: [bool; 128],
     punct_set: Vec<char>,
@@ -75,7 +54,7 @@ pub fn is_terminal_punctuation(c: char) -> bool {
     sets().terminal.binary_search(&c).is_ok()
 }
 
-/// `split_into_words(text, "en")`: spaCy English tokens, stripped, empty ones dropped.
+/// `split_into_words(text, "en")` (other languages: [`crate::lang::word_tokenizer`]): spaCy English tokens, stripped, empty ones dropped.
 pub fn split_into_words(text: &str) -> Vec<&str> {
     Tokenizer::english().words(text)
 }
@@ -110,6 +89,5 @@ mod tests {
                 && is_terminal_punctuation('।')
                 && !is_terminal_punctuation('"')
         );
-        assert!(validate_language("eng").is_ok() && validate_language("de").is_err());
     }
 }

@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use regex::Regex;
 use serde::Deserialize;
 
-use super::FilterResult;
+use super::{FilterResult, ParamError};
 use crate::{pystr, pytables};
 
 /// Languages datatrove has an LDNOOBW list for (`_BADWORDS_LANGS`).
@@ -175,19 +175,25 @@ fn compile(lang: &str, list: &str) -> Result<Regex, String> {
 
 impl C4BadWordsFilter {
     /// Check the parameters.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ParamError> {
         if !(0.0..=1.0).contains(&self.keep_fraction) {
-            return Err(format!(
-                "keep_fraction must be in [0, 1], got {}",
-                self.keep_fraction
+            return Err(ParamError::new(
+                "keep_fraction",
+                format!(
+                    "keep_fraction must be in [0, 1], got {}",
+                    self.keep_fraction
+                ),
             ));
         }
         if !BADWORDS_LANGS.contains(&self.default_language.as_str())
             && self.fail_on_missing_language
         {
-            return Err(format!(
-                "default_language {:?} has no bad-words list",
-                self.default_language
+            return Err(ParamError::new(
+                "default_language",
+                format!(
+                    "default_language {:?} has no bad-words list",
+                    self.default_language
+                ),
             ));
         }
         Ok(())
@@ -268,7 +274,7 @@ impl super::Filter for C4BadWordsFilter {
     fn name(&self) -> &'static str {
         "c4_badwords"
     }
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), ParamError> {
         C4BadWordsFilter::validate(self)
     }
     fn filter(&self, text: &str) -> FilterResult {

@@ -27,8 +27,8 @@
 
 use serde::Deserialize;
 
-use super::FilterResult;
-use crate::{pystr, text};
+use super::{FilterResult, ParamError};
+use crate::{lang, pystr};
 
 /// C4's line-level heuristics (Raffel et al. 2020), exactly as datatrove 0.10.1. Removes lines
 /// and may **rewrite** the text.
@@ -66,7 +66,8 @@ pub struct C4QualityFilter {
     pub filter_curly_bracket: bool,
     /// Drop lines with a cookie / terms-of-use phrase (default true).
     pub filter_policy: bool,
-    /// Tokenizer language (default `"eng"`; only English-tokenized languages are supported).
+    /// Tokenizer language: a code of datatrove's tokenizer table (default `"eng"`; see
+    /// [`crate::lang`]).
     pub language: String,
 }
 
@@ -136,15 +137,18 @@ fn remove_citations(line: &str) -> std::borrow::Cow<'_, str> {
 
 impl C4QualityFilter {
     /// Check the parameters.
-    pub fn validate(&self) -> Result<(), String> {
-        text::validate_language(&self.language)?;
+    pub fn validate(&self) -> Result<(), ParamError> {
+        lang::word_tokenizer(&self.language).map_err(ParamError::language)?;
         for (n, v) in [
             ("min_num_sentences", self.min_num_sentences),
             ("min_words_per_line", self.min_words_per_line),
             ("max_word_length", self.max_word_length),
         ] {
             if v < -1 {
-                return Err(format!("{n} must be >= 0 or -1 (disabled), got {v}"));
+                return Err(ParamError::new(
+                    n,
+                    format!("{n} must be >= 0 or -1 (disabled), got {v}"),
+                ));
             }
         }
         Ok(())
@@ -152,10 +156,14 @@ impl C4QualityFilter {
 
     /// Decide on one document; `Rewrite` carries the new text when lines were removed.
     pub fn filter(&self, text: &str) -> FilterResult {
+        let tok = match super::tokenizer_for(&self.language) {
+            Ok(t) => t,
+            Err(drop) => return drop,
+        };
         let lines: Vec<&str> = if self.split_paragraph {
             pystr::splitlines(text)
         } else {
-            text::split_into_sentences(text)
+            tok.sentences(text)
         };
         let mut num_sentences: i64 = 0;
         let mut kept: Vec<std::borrow::Cow<'_, str>> = Vec::new();
@@ -205,7 +213,7 @@ impl C4QualityFilter {
             // only the comparison with min_num_sentences matters: stop counting once reached
             if self.min_num_sentences != -1 && num_sentences < self.min_num_sentences {
                 num_sentences += if self.split_paragraph {
-                    text::count_sentences(&line) as i64
+                    tok.sentence_count(&line) as i64
                 } else {
                     1
                 };
@@ -230,7 +238,7 @@ impl super::Filter for C4QualityFilter {
     fn name(&self) -> &'static str {
         "c4_quality"
     }
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), ParamError> {
         C4QualityFilter::validate(self)
     }
     fn filter(&self, text: &str) -> FilterResult {

@@ -24,9 +24,9 @@
 
 use serde::Deserialize;
 
-use super::{FilterResult, ZERO_DIVISION, check_ratio, div};
+use super::{FilterResult, ParamError, ZERO_DIVISION, check_ratio, div};
 use crate::filters::gopher_repetition::find_duplicates;
-use crate::{pystr, text};
+use crate::{lang, pystr, text};
 
 /// FineWeb's custom heuristics (Penedo et al. 2024), exactly as datatrove 0.10.1 (the current
 /// code, not the FineWeb-release v0.2.0 variant).
@@ -54,7 +54,8 @@ pub struct FineWebQualityFilter {
     pub char_duplicates_ratio: f64,
     /// Maximum newlines per word (default 0.3).
     pub new_line_ratio: f64,
-    /// Tokenizer language (default `"eng"`; only English-tokenized languages are supported).
+    /// Tokenizer language: a code of datatrove's tokenizer table (default `"eng"`; see
+    /// [`crate::lang`]).
     pub language: String,
 }
 
@@ -75,8 +76,8 @@ impl Default for FineWebQualityFilter {
 
 impl FineWebQualityFilter {
     /// Check the parameters.
-    pub fn validate(&self) -> Result<(), String> {
-        text::validate_language(&self.language)?;
+    pub fn validate(&self) -> Result<(), ParamError> {
+        lang::word_tokenizer(&self.language).map_err(ParamError::language)?;
         for (n, v) in [
             ("line_punct_thr", self.line_punct_thr),
             ("short_line_thr", self.short_line_thr),
@@ -89,7 +90,10 @@ impl FineWebQualityFilter {
             && sc.iter().any(|s| s.is_empty())
         {
             // "".endswith("") is true for every line: almost certainly a configuration error
-            return Err("stop_chars must not contain an empty string".to_string());
+            return Err(ParamError::new(
+                "stop_chars",
+                "stop_chars must not contain an empty string",
+            ));
         }
         Ok(())
     }
@@ -134,7 +138,10 @@ impl FineWebQualityFilter {
         if ratio > self.char_duplicates_ratio {
             return FilterResult::drop("char_dup_ratio");
         }
-        let words = text::split_into_words(text);
+        let words = match super::tokenizer_for(&self.language) {
+            Ok(t) => t.words(text),
+            Err(drop) => return drop,
+        };
         let Some(ratio) = div(newlines, words.len()) else {
             return FilterResult::drop(ZERO_DIVISION);
         };
@@ -149,7 +156,7 @@ impl super::Filter for FineWebQualityFilter {
     fn name(&self) -> &'static str {
         "fineweb_quality"
     }
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), ParamError> {
         FineWebQualityFilter::validate(self)
     }
     fn filter(&self, text: &str) -> FilterResult {

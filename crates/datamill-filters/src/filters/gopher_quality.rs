@@ -32,8 +32,8 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use super::{FilterResult, ZERO_DIVISION, check_ratio, div, truthy};
-use crate::{pystr, text};
+use super::{FilterResult, ParamError, ZERO_DIVISION, check_ratio, div, truthy};
+use crate::{lang, pystr, text};
 
 /// datatrove's default stop words (case-sensitive; the text is not lower-cased).
 pub const STOP_WORDS: [&str; 8] = ["the", "be", "to", "of", "and", "that", "have", "with"];
@@ -78,7 +78,8 @@ pub struct GopherQualityFilter {
     pub min_stop_words: Option<u64>,
     /// Stop words (`null` = [`STOP_WORDS`]).
     pub stop_words: Option<Vec<String>>,
-    /// Tokenizer language (default `"eng"`; only English-tokenized languages are supported).
+    /// Tokenizer language: a code of datatrove's tokenizer table (default `"eng"`; see
+    /// [`crate::lang`]).
     pub language: String,
 }
 
@@ -102,8 +103,8 @@ impl Default for GopherQualityFilter {
 
 impl GopherQualityFilter {
     /// Check the parameters.
-    pub fn validate(&self) -> Result<(), String> {
-        text::validate_language(&self.language)?;
+    pub fn validate(&self) -> Result<(), ParamError> {
+        lang::word_tokenizer(&self.language).map_err(ParamError::language)?;
         for (n, v) in [
             ("min_avg_word_length", self.min_avg_word_length),
             ("max_avg_word_length", self.max_avg_word_length),
@@ -119,15 +120,19 @@ impl GopherQualityFilter {
             && b > 0
             && a > b
         {
-            return Err(format!("min_doc_words ({a}) > max_doc_words ({b})"));
+            return Err(ParamError::new(
+                "min_doc_words",
+                format!("min_doc_words ({a}) > max_doc_words ({b})"),
+            ));
         }
         if let (Some(a), Some(b)) = (self.min_avg_word_length, self.max_avg_word_length)
             && a > 0.0
             && b > 0.0
             && a > b
         {
-            return Err(format!(
-                "min_avg_word_length ({a}) > max_avg_word_length ({b})"
+            return Err(ParamError::new(
+                "min_avg_word_length",
+                format!("min_avg_word_length ({a}) > max_avg_word_length ({b})"),
             ));
         }
         Ok(())
@@ -135,7 +140,10 @@ impl GopherQualityFilter {
 
     /// Decide on one document.
     pub fn filter(&self, text: &str) -> FilterResult {
-        let words = text::split_into_words(text);
+        let words = match super::tokenizer_for(&self.language) {
+            Ok(t) => t.words(text),
+            Err(drop) => return drop,
+        };
         self.filter_words(text, &words)
     }
 
@@ -264,7 +272,7 @@ impl super::Filter for GopherQualityFilter {
     fn name(&self) -> &'static str {
         "gopher_quality"
     }
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), ParamError> {
         GopherQualityFilter::validate(self)
     }
     fn filter(&self, text: &str) -> FilterResult {
@@ -306,11 +314,21 @@ mod tests {
             max_symbol_word_ratio: Some(-0.1),
             ..Default::default()
         };
-        assert!(
-            bad.validate()
-                .unwrap_err()
-                .contains("max_symbol_word_ratio")
-        );
+        let e = bad.validate().unwrap_err();
+        assert_eq!(e.param, "max_symbol_word_ratio");
+        assert!(e.message.contains("-0.1"), "{e}");
+        let de = GopherQualityFilter {
+            language: "deu".into(),
+            ..Default::default()
+        };
+        assert!(de.validate().is_ok());
+        let bad_lang = GopherQualityFilter {
+            language: "deu_Latm".into(),
+            ..Default::default()
+        };
+        let e = bad_lang.validate().unwrap_err();
+        assert_eq!(e.param, "language");
+        assert!(e.message.contains("deu_Latn"), "{e}");
         let no_words = GopherQualityFilter {
             min_doc_words: None,
             ..Default::default()

@@ -30,8 +30,8 @@ use std::collections::{HashMap, HashSet};
 use foldhash::fast::RandomState;
 use serde::Deserialize;
 
-use super::{FilterResult, check_ratio, truthy};
-use crate::{pystr, text};
+use super::{FilterResult, ParamError, check_ratio, truthy};
+use crate::{lang, pystr};
 
 /// Gopher repetition heuristics (Rae et al. 2021, Table A1), exactly as datatrove 0.10.1.
 ///
@@ -58,7 +58,8 @@ pub struct GopherRepetitionFilter {
     pub top_n_grams: Vec<(usize, f64)>,
     /// `(n, max fraction)` for the duplicated n-gram rules (default 5..=10 with 0.15 .. 0.10).
     pub dup_n_grams: Vec<(usize, f64)>,
-    /// Tokenizer language (default `"eng"`; only English-tokenized languages are supported).
+    /// Tokenizer language: a code of datatrove's tokenizer table (default `"eng"`; see
+    /// [`crate::lang`]).
     pub language: String,
 }
 
@@ -161,8 +162,8 @@ fn same_concat(a: &[&str], b: &[&str]) -> bool {
 
 impl GopherRepetitionFilter {
     /// Check the parameters.
-    pub fn validate(&self) -> Result<(), String> {
-        text::validate_language(&self.language)?;
+    pub fn validate(&self) -> Result<(), ParamError> {
+        lang::word_tokenizer(&self.language).map_err(ParamError::language)?;
         for (n, v) in [
             ("dup_line_frac", self.dup_line_frac),
             ("dup_para_frac", self.dup_para_frac),
@@ -177,9 +178,16 @@ impl GopherRepetitionFilter {
         ] {
             for &(n, f) in list {
                 if n == 0 {
-                    return Err(format!("{name}: n must be >= 1"));
+                    return Err(ParamError::new(name, format!("{name}: n must be >= 1")));
                 }
-                check_ratio(&format!("{name} fraction for n={n}"), Some(f))?;
+                if !f.is_finite() || f < 0.0 {
+                    return Err(ParamError::new(
+                        name,
+                        format!(
+                            "{name}: the fraction for n={n} must be a finite number >= 0, got {f}"
+                        ),
+                    ));
+                }
             }
         }
         Ok(())
@@ -218,7 +226,10 @@ impl GopherRepetitionFilter {
         if self.top_n_grams.is_empty() && self.dup_n_grams.is_empty() {
             return FilterResult::Keep;
         }
-        let words = text::split_into_words(text);
+        let words = match super::tokenizer_for(&self.language) {
+            Ok(t) => t.words(text),
+            Err(drop) => return drop,
+        };
         self.filter_ngrams(text_len, &words)
     }
 
@@ -339,7 +350,7 @@ impl super::Filter for GopherRepetitionFilter {
     fn name(&self) -> &'static str {
         "gopher_repetition"
     }
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), ParamError> {
         GopherRepetitionFilter::validate(self)
     }
     fn filter(&self, text: &str) -> FilterResult {

@@ -56,8 +56,8 @@ pub trait Filter: Send + Sync {
     /// drop reasons.
     fn name(&self) -> &'static str;
 
-    /// Check the parameters; `Err` holds a message naming the offending parameter.
-    fn validate(&self) -> Result<(), String>;
+    /// Check the parameters; `Err` names the offending parameter.
+    fn validate(&self) -> Result<(), ParamError>;
 
     /// Decide on one document text.
     fn filter(&self, text: &str) -> FilterResult;
@@ -83,6 +83,13 @@ pub fn run_chain(filters: &[&dyn Filter], text: &str) -> FilterResult {
     }
 }
 
+/// The word tokenizer of a filter's `language`, or the drop a filter returns when it cannot be
+/// resolved (only reachable when `validate()` was skipped).
+pub(crate) fn tokenizer_for(language: &str) -> Result<crate::lang::WordTokenizer, FilterResult> {
+    crate::lang::word_tokenizer(language)
+        .map_err(|e| FilterResult::Drop(Cow::Owned(format!("error:{e}"))))
+}
+
 /// `a / b` as Python computes it (`int / int` -> correctly rounded `float`), `None` if `b == 0`
 /// (Python raises `ZeroDivisionError`).
 #[inline]
@@ -96,11 +103,43 @@ pub(crate) fn truthy(x: Option<f64>) -> Option<f64> {
     x.filter(|v| *v != 0.0)
 }
 
-pub(crate) fn check_ratio(name: &str, v: Option<f64>) -> Result<(), String> {
+pub(crate) fn check_ratio(name: &'static str, v: Option<f64>) -> Result<(), ParamError> {
     match v {
-        Some(x) if !x.is_finite() || x < 0.0 => {
-            Err(format!("{name} must be a finite number >= 0, got {x}"))
-        }
+        Some(x) if !x.is_finite() || x < 0.0 => Err(ParamError::new(
+            name,
+            format!("{name} must be a finite number >= 0, got {x}"),
+        )),
         _ => Ok(()),
     }
 }
+
+/// An invalid filter parameter: which one, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamError {
+    /// The parameter's name (`language`, `min_doc_words`, ...).
+    pub param: &'static str,
+    /// What is wrong, for a person (names the parameter and the value).
+    pub message: String,
+}
+
+impl ParamError {
+    pub(crate) fn new(param: &'static str, message: impl Into<String>) -> Self {
+        ParamError {
+            param,
+            message: message.into(),
+        }
+    }
+
+    /// A bad `language`.
+    pub(crate) fn language(e: crate::lang::LanguageError) -> Self {
+        ParamError::new("language", e.to_string())
+    }
+}
+
+impl std::fmt::Display for ParamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ParamError {}

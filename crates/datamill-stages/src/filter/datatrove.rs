@@ -32,15 +32,8 @@ pub fn apply(r: FilterResult, doc: &mut Doc, cx: &mut StageCx) -> Verdict {
 
 /// Validates a filter and wraps it.
 pub fn build<F: Filter + Clone + 'static>(f: &F) -> Result<Step, StageError> {
-    f.validate().map_err(|m| {
-        let param = m
-            .split('`')
-            .nth(1)
-            .filter(|p| !p.contains(' '))
-            .unwrap_or("parameters")
-            .to_string();
-        StageError::config(param, m)
-    })?;
+    f.validate()
+        .map_err(|e| StageError::config(e.param, e.message))?;
     Ok(Step::Map(Box::new(FilterStage(f.clone()))))
 }
 
@@ -56,7 +49,7 @@ impl StageSpec for C4BadWordsFilter {
     fn build(&self, cx: &BuildCx) -> Result<Step, StageError> {
         let mut f = self.clone();
         f.validate()
-            .map_err(|m| StageError::config("keep_fraction", m))?;
+            .map_err(|e| StageError::config(e.param, e.message))?;
         if let Some(d) = &f.badwords_dir {
             let d = cx.base_dir.join(d);
             if !d.is_dir() {

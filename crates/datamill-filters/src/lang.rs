@@ -1,0 +1,416 @@
+//! datatrove 0.10.1's language → word tokenizer table, and the word tokenizers it selects.
+//!
+//! `assets/tokenizer_assignment.csv` maps 2,177 language codes (ISO 639-3 and 639-1 codes, bare
+//! and with a `_Script` suffix, e.g. `deu`, `de`, `deu_Latn`) to a tokenizer class. The table here
+//! is what datatrove's `load_tokenizer_assignments()` builds from it (generated from datatrove
+//! itself by `tools/gen_langs.py`, so proxies such as Frisian → English, Malay for 269
+//! Austronesian languages and the spaCy `xx` fallback for 967 codes are datatrove's, quirks
+//! included). A filter's `language` is one of these keys.
+//!
+//! | datatrove class | here |
+//! | --- | --- |
+//! | `SpaCyTokenizer` (57 rule-based classes incl. `xx`) | [`WordTokenizer::Spacy`]: spaCy's rules, exact |
+//! | `WhitespaceTokenizer` | [`WordTokenizer::Whitespace`]: spaCy `xx` words, datatrove's sentence regex |
+//! | `SpaCyTokenizer` `ja` / `zh` / `vi` (Sudachi, jieba, pyvi segmenters) | not yet: [`LanguageError::NotImplemented`] |
+//! | Thai, Burmese, Khmer, Lao, Tibetan, IndicNLP, Kiwi | not yet: [`LanguageError::NotImplemented`] |
+//! | `StanzaTokenizer` (neural, models from a hub) | never: [`LanguageError::Stanza`] |
+//!
+//! Nothing falls back to English silently: a code datatrove does not know is an error listing
+//! close codes.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+use crate::tokenizer::{Tokenizer, langs_file, upper_letters};
+use crate::{pystr, text};
+
+/// Why a `language` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LanguageError {
+    /// datatrove's table has no such code.
+    Unknown {
+        /// The code asked for.
+        language: String,
+        /// Known codes that look close (same base code, other script, small edit distance).
+        close: Vec<String>,
+    },
+    /// datatrove tokenizes this language with Stanza's neural tokenizer, whose models come from
+    /// a hub at run time; datamill does not reproduce it.
+    Stanza {
+        /// The code asked for.
+        language: String,
+        /// Stanza's language code.
+        stanza_code: String,
+    },
+    /// datatrove uses a tokenizer datamill does not implement yet.
+    NotImplemented {
+        /// The code asked for.
+        language: String,
+        /// datatrove's tokenizer (class and argument).
+        tokenizer: String,
+    },
+}
+
+impl fmt::Display for LanguageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LanguageError::Unknown { language, close } => {
+                write!(
+                    f,
+                    "language {language:?} is not in datatrove 0.10.1's tokenizer table \
+                     (assets/tokenizer_assignment.csv: ISO 639-3 or 639-1 codes, optionally with \
+                     a script, e.g. \"deu\", \"de\", \"deu_Latn\")"
+                )?;
+                if close.is_empty() {
+                    Ok(())
+                } else {
+                    write!(f, "; close codes: {}", close.join(", "))
+                }
+            }
+            LanguageError::Stanza {
+                language,
+                stanza_code,
+            } => write!(
+                f,
+                "language {language:?}: datatrove tokenizes it with Stanza's neural tokenizer \
+                 (Stanza language {stanza_code:?}), whose models download from a hub at run \
+                 time; datamill does not reproduce it. Alternative: language = \"und\" (spaCy's \
+                 multi-language rules, datatrove's own fallback for unlisted languages; decisions \
+                 then differ from datatrove's for {language:?})"
+            ),
+            LanguageError::NotImplemented {
+                language,
+                tokenizer,
+            } => write!(
+                f,
+                "language {language:?}: datatrove tokenizes it with {tokenizer}, which datamill \
+                 does not implement yet. Alternative: language = \"und\" (spaCy's multi-language \
+                 rules; decisions then differ from datatrove's for {language:?})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LanguageError {}
+
+/// A word tokenizer as datatrove selects it for a language.
+#[derive(Debug, Clone, Copy)]
+pub enum WordTokenizer {
+    /// datatrove's `SpaCyTokenizer` with a rule-based spaCy class: words and sentences (the
+    /// `sentencizer`) from spaCy's rules.
+    Spacy(&'static Tokenizer),
+    /// datatrove's `WhitespaceTokenizer`: words from spaCy's `xx` rules, sentences from
+    /// datatrove's regex `(?:(?:\p{Lu}\.)|.)+?[TERMINAL_PUNCTUATION\n]+["'”]?`.
+    Whitespace(&'static Tokenizer),
+}
+
+impl WordTokenizer {
+    /// datatrove's `split_into_words(text, language)`: tokens, stripped, empty ones dropped.
+    pub fn words<'t>(&self, text: &'t str) -> Vec<&'t str> {
+        match self {
+            WordTokenizer::Spacy(t) | WordTokenizer::Whitespace(t) => t.words(text),
+        }
+    }
+
+    /// `len(split_into_sentences(text, language))` (at least 1).
+    pub fn sentence_count(&self, text: &str) -> usize {
+        match self {
+            WordTokenizer::Spacy(t) => t.sentence_count(text),
+            WordTokenizer::Whitespace(_) => whitespace_sentences(text).len().max(1),
+        }
+    }
+
+    /// datatrove's `split_into_sentences(text, language)`: the text cut after each sentence
+    /// but the last; the pieces concatenate to `text`.
+    pub fn sentences<'t>(&self, text: &'t str) -> Vec<&'t str> {
+        match self {
+            WordTokenizer::Spacy(t) => t.sentences(text),
+            WordTokenizer::Whitespace(_) => {
+                // simple_span_tokenize: one sentence -> the whole text; else each stripped
+                // sentence is found with text.index(sent, start) and ends a span
+                let sents = whitespace_sentences(text);
+                if sents.len() <= 1 {
+                    return vec![text];
+                }
+                let mut ends = Vec::with_capacity(sents.len());
+                let mut start = 0usize;
+                for s in &sents {
+                    let at = start + text[start..].find(s).expect("a sentence is in its text");
+                    start = at + s.len();
+                    ends.push(start);
+                }
+                let mut out = Vec::with_capacity(ends.len());
+                let mut a = 0usize;
+                for &b in &ends[..ends.len() - 1] {
+                    out.push(&text[a..b]);
+                    a = b;
+                }
+                out.push(&text[a..]);
+                out
+            }
+        }
+    }
+}
+
+/// datatrove's `WhitespaceTokenizer.sent_tokenize`: `regex.findall` of its sentence pattern,
+/// stripped, empty ones dropped.
+///
+/// The pattern `(?:(?:\p{Lu}\.)|.)+?[T\n]+["'”]?` (T = `TERMINAL_PUNCTUATION`, `.` = any
+/// character but a newline) is matched as the backtracking engine does: units are taken lazily,
+/// an upper-case letter + `.` pair before a single character; at the first position after a unit
+/// where a terminal mark or newline follows, the match ends after the run of them (and one
+/// optional quote). Reaching the end of the text without one, the engine backtracks to the last
+/// `X.` pair taken as one unit and takes `X` alone, so the match ends at that `.`.
+fn whitespace_sentences(text: &str) -> Vec<&str> {
+    let lu = upper_letters();
+    let is_term = |c: char| c == '\n' || text::is_terminal_punctuation(c);
+    // end of [T\n]+["'”]? starting at q (which holds a terminal mark or newline)
+    let term_end = |q: usize| -> usize {
+        let mut e = q;
+        for c in text[q..].chars() {
+            if is_term(c) {
+                e += c.len_utf8();
+            } else {
+                break;
+            }
+        }
+        if let Some(c) = text[e..].chars().next()
+            && matches!(c, '"' | '\'' | '\u{201d}')
+        {
+            e += c.len_utf8();
+        }
+        e
+    };
+    let match_at = |p: usize| -> Option<usize> {
+        let mut q = p;
+        let mut last_pair: Option<usize> = None;
+        loop {
+            let mut it = text[q..].chars();
+            let c = it.next()?;
+            if lu.contains(c) && it.next() == Some('.') {
+                last_pair = Some(q);
+                q += c.len_utf8() + 1;
+            } else if c != '\n' {
+                q += c.len_utf8();
+            } else {
+                break;
+            }
+            match text[q..].chars().next() {
+                Some(n) if is_term(n) => return Some(term_end(q)),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        let a = last_pair?;
+        let c = text[a..].chars().next()?;
+        Some(term_end(a + c.len_utf8()))
+    };
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while pos < text.len() {
+        match match_at(pos) {
+            Some(e) => {
+                let s = pystr::strip(&text[pos..e]);
+                if !s.is_empty() {
+                    out.push(s);
+                }
+                pos = e;
+            }
+            None => pos += text[pos..].chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    out
+}
+
+/// datatrove's table: key -> (class, argument), in datatrove's dict order.
+fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
+    static T: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
+    T.get_or_init(|| {
+        langs_file("assignment.tsv")
+            .lines()
+            .map(|l| {
+                let mut f = l.split('\t');
+                let k = f.next().unwrap_or("");
+                let c = f.next().unwrap_or("");
+                let a = f.next().unwrap_or("");
+                (k, (c, a))
+            })
+            .collect()
+    })
+}
+
+/// Every language code datatrove's table knows, sorted.
+pub fn language_codes() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = table().keys().copied().collect();
+    v.sort_unstable();
+    v
+}
+
+/// datatrove's tokenizer class and argument for a code (`("SpaCyTokenizer", "de")`,
+/// `("StanzaTokenizer", "ar")`, `("ThaiTokenizer", "")`, ...).
+pub fn tokenizer_assignment(language: &str) -> Option<(&'static str, &'static str)> {
+    table().get(language).copied()
+}
+
+/// The word tokenizer datatrove uses for `language` (a key of its tokenizer table).
+pub fn word_tokenizer(language: &str) -> Result<WordTokenizer, LanguageError> {
+    let Some(&(class, arg)) = table().get(language) else {
+        return Err(LanguageError::Unknown {
+            language: language.to_string(),
+            close: close_codes(language),
+        });
+    };
+    let not_impl = |what: String| LanguageError::NotImplemented {
+        language: language.to_string(),
+        tokenizer: what,
+    };
+    match class {
+        "SpaCyTokenizer" => Tokenizer::spacy(arg)
+            .map(WordTokenizer::Spacy)
+            .ok_or_else(|| {
+                not_impl(match arg {
+                    "ja" => "spaCy's Japanese tokenizer (SudachiPy with SudachiDict)".to_string(),
+                    "zh" => "spaCy's Chinese tokenizer with the jieba segmenter".to_string(),
+                    "vi" => "spaCy's Vietnamese tokenizer (pyvi)".to_string(),
+                    other => format!("spaCy {other:?}"),
+                })
+            }),
+        "WhitespaceTokenizer" => Ok(WordTokenizer::Whitespace(
+            Tokenizer::spacy("xx").expect("xx rules are bundled"),
+        )),
+        "StanzaTokenizer" => Err(LanguageError::Stanza {
+            language: language.to_string(),
+            stanza_code: arg.to_string(),
+        }),
+        "ThaiTokenizer" => Err(not_impl("PyThaiNLP's newmm-safe tokenizer".into())),
+        "BurmeseTokenizer" => Err(not_impl("pyidaungsu's Burmese tokenizer".into())),
+        "KhmerTokenizer" => Err(not_impl("khmer-nltk's tokenizer".into())),
+        "LaoTokenizer" => Err(not_impl("LaoNLP's tokenizer".into())),
+        "TibetanTokenizer" => Err(not_impl("botok's Tibetan tokenizer".into())),
+        "IndicNLPTokenizer" => Err(not_impl(format!(
+            "the Indic NLP Library's trivial tokenizer ({language})"
+        ))),
+        "KiwiTokenizer" => Err(not_impl("Kiwi (kiwipiepy)".into())),
+        other => Err(not_impl(other.to_string())),
+    }
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j + 1] + 1)
+                .min(cur[j] + 1)
+                .min(prev[j] + usize::from(ca != cb));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Known codes close to `language`: the same base code with a script (`de` -> `de_Latn`),
+/// case or separator variants (`DE-latn`), or an edit distance of 1 (2 for longer codes);
+/// at most 10, closest first.
+fn close_codes(language: &str) -> Vec<String> {
+    let norm = language.trim().replace('-', "_");
+    let (base, script) = match norm.split_once('_') {
+        Some((b, s)) => (b.to_ascii_lowercase(), Some(s.to_ascii_lowercase())),
+        None => (norm.to_ascii_lowercase(), None),
+    };
+    let mut scored: Vec<(usize, &'static str)> = Vec::new();
+    for &k in table().keys() {
+        let (kb, ks) = match k.split_once('_') {
+            Some((b, s)) => (b, Some(s.to_ascii_lowercase())),
+            None => (k, None),
+        };
+        let score = if kb == base && (script.is_none() || ks == script) {
+            0
+        } else if kb == base {
+            1
+        } else {
+            let d = levenshtein(&base, kb);
+            let max = if base.chars().count() > 3 { 2 } else { 1 };
+            if d > max || ks.is_some() {
+                continue;
+            }
+            1 + d
+        };
+        scored.push((score, k));
+    }
+    scored.sort_unstable();
+    scored
+        .into_iter()
+        .take(10)
+        .map(|(_, k)| k.to_string())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_datatrove_s() {
+        // datatrove 0.10.1: 4,343 keys; Frisian is proxied to English, "und" to spaCy xx
+        assert_eq!(table().len(), 4343);
+        assert_eq!(tokenizer_assignment("fry"), Some(("SpaCyTokenizer", "en")));
+        assert_eq!(tokenizer_assignment("und"), Some(("SpaCyTokenizer", "xx")));
+        assert_eq!(
+            tokenizer_assignment("deu_Latn"),
+            Some(("SpaCyTokenizer", "de"))
+        );
+        assert!(
+            matches!(word_tokenizer("de"), Ok(WordTokenizer::Spacy(t)) if t.language() == "de")
+        );
+        assert!(
+            matches!(word_tokenizer("eng"), Ok(WordTokenizer::Spacy(t)) if t.language() == "en")
+        );
+    }
+
+    #[test]
+    fn errors_name_the_language_and_alternatives() {
+        let e = word_tokenizer("deu_Latm").unwrap_err().to_string();
+        assert!(e.contains("\"deu_Latm\"") && e.contains("deu_Latn"), "{e}");
+        let e = word_tokenizer("de-DE").unwrap_err();
+        match &e {
+            LanguageError::Unknown { close, .. } => {
+                assert!(close.contains(&"de".to_string()), "{close:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = word_tokenizer("xyzq").unwrap_err();
+        assert!(matches!(e, LanguageError::Unknown { .. }));
+        let (stanza, _) = table()
+            .iter()
+            .find(|(_, (c, _))| *c == "StanzaTokenizer")
+            .expect("a Stanza language");
+        let e = word_tokenizer(stanza).unwrap_err().to_string();
+        assert!(e.contains("Stanza") && e.contains("\"und\""), "{e}");
+        assert!(
+            word_tokenizer("tha")
+                .unwrap_err()
+                .to_string()
+                .contains("PyThaiNLP")
+        );
+    }
+
+    #[test]
+    fn whitespace_sentence_regex() {
+        let s = whitespace_sentences;
+        assert_eq!(s("One. Two! Three"), vec!["One.", "Two!"]);
+        assert_eq!(s("The U.S. is big. Yes"), vec!["The U.S. is big."]);
+        assert_eq!(s("He said \"hi.\" Then"), vec!["He said \"hi.\""]);
+        assert_eq!(s("line one\nline two\n"), vec!["line one", "line two"]);
+        // no terminal mark after the last upper-case + dot pair: the match ends at that dot
+        assert_eq!(s("See A.B and more"), vec!["See A."]);
+        assert_eq!(s("A.B.C"), vec!["A.B."]);
+        assert_eq!(s("x\nA. b"), vec!["x", "A."]);
+        assert_eq!(s("Ab. Cd.e f"), vec!["Ab.", "Cd."]);
+        assert_eq!(s(""), Vec::<&str>::new());
+        assert_eq!(s("\n\n"), Vec::<&str>::new());
+    }
+}
