@@ -49,6 +49,7 @@
 mod dt_text;
 pub mod filters;
 pub mod lang;
+pub mod presets;
 pub mod pystr;
 mod pytables;
 pub mod text;

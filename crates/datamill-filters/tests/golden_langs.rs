@@ -275,3 +275,103 @@ fn filters_per_language_match_datatrove() {
         bad.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
     );
 }
+
+/// FineWeb-2's per-language settings (`preset = "fineweb2"`), each filter alone and FineWeb-2's
+/// chain (repetition -> FineWeb quality -> Gopher quality), against datatrove configured as
+/// `fineweb-2-pipeline.py` does (`tests/golden/make_golden_fineweb2.py`).
+#[test]
+fn fineweb2_presets_match_datatrove() {
+    use datamill_filters::{
+        Filter, FilterResult, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter,
+        run_chain,
+    };
+    let Some(sample) = common::ml_sample() else {
+        return;
+    };
+    let rows = common::golden_rows("filters_fineweb2.jsonl.zst");
+    assert!(rows.len() > 1000, "{} rows", rows.len());
+    let mut bad = Vec::new();
+    for g in &rows {
+        let id = g["id"].as_str().expect("id");
+        let lang = g["language"].as_str().expect("language");
+        let text = sample[id].as_str();
+        let table = serde_json::json!({"preset": "fineweb2", "language": lang});
+        let gr: GopherRepetitionFilter = serde_json::from_value(table.clone()).expect("preset");
+        let fw: FineWebQualityFilter = serde_json::from_value(table.clone()).expect("preset");
+        let gq: GopherQualityFilter = serde_json::from_value(table).expect("preset");
+        let runs: [(&str, &dyn Filter); 3] = [
+            ("gopher_repetition", &gr),
+            ("fineweb_quality", &fw),
+            ("gopher_quality", &gq),
+        ];
+        let decision = |r: FilterResult| match r {
+            FilterResult::Drop(reason) => reason.to_string(),
+            _ => "kept".to_string(),
+        };
+        for (run, f) in runs {
+            f.validate().unwrap_or_else(|e| panic!("{lang}: {e}"));
+            let d = decision(f.filter(text));
+            if d != g[run].as_str().expect("decision") {
+                bad.push(format!(
+                    "{id} ({lang}) {run}: ours {d} datatrove {}",
+                    g[run]
+                ));
+            }
+        }
+        let d = decision(run_chain(&[&gr, &fw, &gq], text));
+        if d != g["chain"].as_str().expect("chain") {
+            bad.push(format!(
+                "{id} ({lang}) chain: ours {d} datatrove {}",
+                g["chain"]
+            ));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} differences over {} documents:\n{}",
+        bad.len(),
+        rows.len(),
+        bad.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+#[test]
+fn presets_fill_only_what_is_not_given() {
+    use datamill_filters::{C4QualityFilter, GopherQualityFilter};
+    let g: GopherQualityFilter = serde_json::from_value(serde_json::json!({
+        "preset": "fineweb2", "language": "deu", "max_avg_word_length": 12
+    }))
+    .expect("preset");
+    assert_eq!(g.language, "deu_Latn");
+    assert_eq!(g.max_avg_word_length, Some(12.0), "explicit parameters win");
+    assert_eq!(g.max_non_alpha_words_ratio, Some(0.774));
+    assert_eq!(g.stop_words.as_ref().map(|s| s[0].as_str()), Some("der"));
+    assert_eq!(
+        g.min_doc_words,
+        Some(50),
+        "untouched parameters keep datatrove's default"
+    );
+    let e =
+        serde_json::from_value::<GopherQualityFilter>(serde_json::json!({"preset": "fineweb2"}))
+            .unwrap_err()
+            .to_string();
+    assert!(e.contains("language"), "{e}");
+    let e = serde_json::from_value::<C4QualityFilter>(
+        serde_json::json!({"preset": "fineweb2", "language": "deu_Latn"}),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("gopher_repetition, fineweb_quality and gopher_quality"),
+        "{e}"
+    );
+    let e = serde_json::from_value::<GopherQualityFilter>(
+        serde_json::json!({"preset": "fineweb3", "language": "deu_Latn"}),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("unknown preset") && e.contains("fineweb2"),
+        "{e}"
+    );
+}

@@ -11,6 +11,13 @@
 //! `max_word_length` (1000), `filter_lorem_ipsum` (true), `filter_javascript` (true),
 //! `filter_curly_bracket` (true), `filter_policy` (true), `language` ("eng").
 //!
+//! `language` is a code of datatrove's tokenizer table (`assets/tokenizer_assignment.csv`:
+//! "eng", "de", "deu", "rus_Cyrl", ...): words (and sentences) come from the tokenizer datatrove
+//! uses for it, reproduced exactly for the 57 spaCy rule-based classes (`xx` included) and
+//! datatrove's whitespace tokenizer; languages datatrove gives Stanza, Sudachi, jieba, PyThaiNLP,
+//! Kiwi, IndicNLP, ... are refused with an error naming that tokenizer and an alternative, and an
+//! unknown code with the close codes.
+//!
 //! Drop reasons: `lorem_ipsum`, `curly_bracket`, `too_few_sentences`.
 //!
 //! ```toml
@@ -44,7 +51,9 @@ use crate::{lang, pystr};
 /// \[`too_few_sentences`\]; else the text becomes the kept lines joined by `"\n"` (by `" "` when
 /// splitting sentences), stripped.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+// `remote = "Self"`: the derive becomes an inherent `deserialize`, wrapped below by the
+// trait impl that first expands a `preset` (see `crate::presets`).
+#[serde(deny_unknown_fields, default, remote = "Self")]
 pub struct C4QualityFilter {
     /// Work on lines (default true); false = on spaCy sentences.
     pub split_paragraph: bool,
@@ -86,6 +95,13 @@ impl Default for C4QualityFilter {
             filter_policy: true,
             language: "eng".to_string(),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for C4QualityFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let table = crate::presets::expand("c4_quality", d)?;
+        C4QualityFilter::deserialize(table).map_err(serde::de::Error::custom)
     }
 }
 

@@ -1,13 +1,26 @@
 //! FineWeb's own quality rules exactly as datatrove 0.10.1's FineWebQualityFilter.
 //!
 //! Share of lines ending in punctuation, share of short lines, characters in duplicated lines,
-//! and the newline-to-word ratio ("list-like" documents), with words from spaCy's blank
-//! English tokenizer; checked document for document against datatrove on the en_prose sample.
+//! and the newline-to-word ratio ("list-like" documents), with words from the tokenizer
+//! datatrove uses for `language`; checked document for document against datatrove on the
+//! en_prose and multilingual samples.
 //!
 //! Parameters (datatrove's names and defaults): `line_punct_thr` (0.12),
 //! `line_punct_exclude_zero` (false), `stop_chars` (datatrove's set), `short_line_thr` (0.67),
 //! `short_line_length` (30), `char_duplicates_ratio` (0.01), `new_line_ratio` (0.3),
 //! `language` ("eng").
+//!
+//! `language` is a code of datatrove's tokenizer table (`assets/tokenizer_assignment.csv`:
+//! "eng", "de", "deu", "rus_Cyrl", ...): words (and sentences) come from the tokenizer datatrove
+//! uses for it, reproduced exactly for the 57 spaCy rule-based classes (`xx` included) and
+//! datatrove's whitespace tokenizer; languages datatrove gives Stanza, Sudachi, jieba, PyThaiNLP,
+//! Kiwi, IndicNLP, ... are refused with an error naming that tokenizer and an alternative, and an
+//! unknown code with the close codes.
+//!
+//! `preset = "fineweb2"` (with `language`, e.g. "deu_Latn") sets what FineWeb-2 set for that
+//! language: its published per-language thresholds and stop words (huggingface/fineweb-2
+//! `configs/`, 1,929 languages) combined as its pipeline does; parameters given explicitly win.
+//! See `datamill_filters::presets`.
 //!
 //! Drop reasons: `empty`, `line_punct_ratio`, `short_line_ratio`, `char_dup_ratio`, `list_ratio`.
 //!
@@ -15,6 +28,11 @@
 //! [[stage]]
 //! type = "fineweb_quality"
 //! line_punct_thr = 0.12
+//!
+//! [[stage]]
+//! type = "fineweb_quality"
+//! preset = "fineweb2"
+//! language = "deu_Latn"
 //! ```
 
 // The `//!` comment above is the `fineweb_quality` stage's user documentation (`datamill stages
@@ -38,7 +56,9 @@ use crate::{lang, pystr, text};
 /// `len(text.replace("\n", ""))` `> char_duplicates_ratio` \[`char_dup_ratio`\]; newlines / words
 /// `> new_line_ratio` \[`list_ratio`\].
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+// `remote = "Self"`: the derive becomes an inherent `deserialize`, wrapped below by the
+// trait impl that first expands a `preset` (see `crate::presets`).
+#[serde(deny_unknown_fields, default, remote = "Self")]
 pub struct FineWebQualityFilter {
     /// Minimum fraction of lines ending with a stop character (default 0.12).
     pub line_punct_thr: f64,
@@ -74,12 +94,28 @@ impl Default for FineWebQualityFilter {
     }
 }
 
+impl<'de> Deserialize<'de> for FineWebQualityFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let table = crate::presets::expand("fineweb_quality", d)?;
+        FineWebQualityFilter::deserialize(table).map_err(serde::de::Error::custom)
+    }
+}
+
 impl FineWebQualityFilter {
     /// Check the parameters.
     pub fn validate(&self) -> Result<(), ParamError> {
         lang::word_tokenizer(&self.language).map_err(ParamError::language)?;
+        // a negative line_punct_thr disables its rule (FineWeb-2's configs use -1)
+        if !self.line_punct_thr.is_finite() {
+            return Err(ParamError::new(
+                "line_punct_thr",
+                format!(
+                    "line_punct_thr must be a finite number, got {}",
+                    self.line_punct_thr
+                ),
+            ));
+        }
         for (n, v) in [
-            ("line_punct_thr", self.line_punct_thr),
             ("short_line_thr", self.short_line_thr),
             ("char_duplicates_ratio", self.char_duplicates_ratio),
             ("new_line_ratio", self.new_line_ratio),

@@ -1,6 +1,6 @@
 //! Gopher quality rules (Rae et al. 2021) exactly as datatrove 0.10.1's GopherQualityFilter.
 //!
-//! Words come from spaCy's blank English tokenizer, reproduced token for token
+//! Words come from the word tokenizer datatrove uses for `language`, reproduced token for token
 //! (`datamill_filters::tokenizer`); ratios, thresholds, the stop-word rule and the drop reasons
 //! are datatrove's, checked document for document on the en_prose sample
 //! (`crates/datamill-filters/tests/golden/`). Set a parameter to `0` to disable its rule.
@@ -9,7 +9,19 @@
 //! (100000), `min_avg_word_length` (3), `max_avg_word_length` (10), `max_symbol_word_ratio`
 //! (0.1), `max_bullet_lines_ratio` (0.9), `max_ellipsis_lines_ratio` (0.3),
 //! `max_non_alpha_words_ratio` (0.8), `min_stop_words` (2), `stop_words` (datatrove's list),
-//! `language` ("eng"; only languages datatrove tokenizes with spaCy's English rules).
+//! `language` ("eng").
+//!
+//! `language` is a code of datatrove's tokenizer table (`assets/tokenizer_assignment.csv`:
+//! "eng", "de", "deu", "rus_Cyrl", ...): words (and sentences) come from the tokenizer datatrove
+//! uses for it, reproduced exactly for the 57 spaCy rule-based classes (`xx` included) and
+//! datatrove's whitespace tokenizer; languages datatrove gives Stanza, Sudachi, jieba, PyThaiNLP,
+//! Kiwi, IndicNLP, ... are refused with an error naming that tokenizer and an alternative, and an
+//! unknown code with the close codes.
+//!
+//! `preset = "fineweb2"` (with `language`, e.g. "deu_Latn") sets what FineWeb-2 set for that
+//! language: its published per-language thresholds and stop words (huggingface/fineweb-2
+//! `configs/`, 1,929 languages) combined as its pipeline does; parameters given explicitly win.
+//! See `datamill_filters::presets`.
 //!
 //! Drop reasons: `gopher_short_doc`, `gopher_long_doc`, `gopher_below_avg_threshold`,
 //! `gopher_above_avg_threshold`, `gopher_too_many_hashes`, `gopher_too_many_ellipsis`,
@@ -55,7 +67,9 @@ pub const STOP_WORDS: [&str; 8] = ["the", "be", "to", "of", "and", "that", "have
 ///    \[`gopher_below_alpha_threshold`\];
 /// 6. distinct stop words present `< min_stop_words` \[`gopher_enough_stop_words`\].
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+// `remote = "Self"`: the derive becomes an inherent `deserialize`, wrapped below by the
+// trait impl that first expands a `preset` (see `crate::presets`).
+#[serde(deny_unknown_fields, default, remote = "Self")]
 pub struct GopherQualityFilter {
     /// Minimum number of non-symbol words (default 50).
     pub min_doc_words: Option<u64>,
@@ -98,6 +112,13 @@ impl Default for GopherQualityFilter {
             stop_words: None,
             language: "eng".to_string(),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for GopherQualityFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let table = crate::presets::expand("gopher_quality", d)?;
+        GopherQualityFilter::deserialize(table).map_err(serde::de::Error::custom)
     }
 }
 

@@ -2,13 +2,25 @@
 //!
 //! Duplicate lines and paragraphs (by count and by characters), the share of the most
 //! frequent 2-, 3- and 4-grams and of characters in duplicated 5- to 10-grams, with words from
-//! spaCy's blank English tokenizer and `Counter.most_common` tie-breaking, checked document
-//! for document against datatrove on the en_prose sample.
+//! the word tokenizer datatrove uses for `language` and `Counter.most_common` tie-breaking,
+//! checked document for document against datatrove on the en_prose and multilingual samples.
 //!
 //! Parameters (datatrove's names and defaults): `dup_line_frac` (0.3), `dup_para_frac` (0.3),
 //! `dup_line_char_frac` (0.2), `dup_para_char_frac` (0.2), `top_n_grams`
 //! ([[2, 0.2], [3, 0.18], [4, 0.16]]), `dup_n_grams` ([[5, 0.15], [6, 0.14], [7, 0.13],
 //! [8, 0.12], [9, 0.11], [10, 0.10]]), `language` ("eng").
+//!
+//! `language` is a code of datatrove's tokenizer table (`assets/tokenizer_assignment.csv`:
+//! "eng", "de", "deu", "rus_Cyrl", ...): words (and sentences) come from the tokenizer datatrove
+//! uses for it, reproduced exactly for the 57 spaCy rule-based classes (`xx` included) and
+//! datatrove's whitespace tokenizer; languages datatrove gives Stanza, Sudachi, jieba, PyThaiNLP,
+//! Kiwi, IndicNLP, ... are refused with an error naming that tokenizer and an alternative, and an
+//! unknown code with the close codes.
+//!
+//! `preset = "fineweb2"` (with `language`, e.g. "deu_Latn") sets what FineWeb-2 set for that
+//! language: its published per-language thresholds and stop words (huggingface/fineweb-2
+//! `configs/`, 1,929 languages) combined as its pipeline does; parameters given explicitly win.
+//! See `datamill_filters::presets`.
 //!
 //! Drop reasons: `empty`, `dup_para_frac`, `dup_para_char_frac`, `dup_line_frac`,
 //! `dup_line_char_frac`, `top_{n}_gram`, `duplicated_{n}_n_grams`.
@@ -44,7 +56,9 @@ use crate::{lang, pystr};
 /// for each `(n, frac)` of `dup_n_grams`: characters of repeated n-grams (joined without
 /// separator, scanning forward and skipping `n` words after each repeat) \[`duplicated_{n}_n_grams`\].
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+// `remote = "Self"`: the derive becomes an inherent `deserialize`, wrapped below by the
+// trait impl that first expands a `preset` (see `crate::presets`).
+#[serde(deny_unknown_fields, default, remote = "Self")]
 pub struct GopherRepetitionFilter {
     /// Maximum fraction of duplicated lines (default 0.3).
     pub dup_line_frac: Option<f64>,
@@ -81,6 +95,13 @@ impl Default for GopherRepetitionFilter {
             ],
             language: "eng".to_string(),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for GopherRepetitionFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let table = crate::presets::expand("gopher_repetition", d)?;
+        GopherRepetitionFilter::deserialize(table).map_err(serde::de::Error::custom)
     }
 }
 

@@ -205,6 +205,8 @@ enum Affixes {
 /// tokenizing is `&self` and thread-safe.
 pub struct Tokenizer {
     lang: &'static str,
+    /// Unique per instance (keys the chunk memo; an address could be reused).
+    id: usize,
     specials: HashMap<&'static str, &'static [&'static str], RandomState>,
     /// Special-case strings, sorted (the order spaCy builds its matcher in).
     special_keys: Vec<&'static str>,
@@ -286,6 +288,7 @@ impl Tokenizer {
         }
         let t = Tokenizer {
             lang: "en",
+            id: next_id(),
             specials,
             special_keys: en_data::SPECIALS.iter().map(|&(k, _)| k).collect(),
             affixes: Affixes::English {
@@ -326,6 +329,7 @@ impl Tokenizer {
         }
         let t = Tokenizer {
             lang,
+            id: next_id(),
             specials,
             special_keys: data.specials.iter().map(|&(k, _)| k).collect(),
             affixes: Affixes::Patterns(data.patterns),
@@ -664,6 +668,13 @@ impl Tokenizer {
         }
     }
 
+    /// Whether chunk tokenizations are memoized (the pattern engine: a chunk costs microseconds
+    /// there; spaCy itself keeps the same per-chunk cache).
+    #[inline]
+    fn cached(&self) -> bool {
+        matches!(self.affixes, Affixes::Patterns(_))
+    }
+
     /// `_tokenize_affixes`: whitespace chunking plus per-chunk tokenization.
     fn tokenize_affixes(&self, text: &str, specials: bool, out: &mut Vec<Tok>) {
         let mut chars = text.char_indices();
@@ -686,6 +697,7 @@ impl Tokenizer {
                         p += piece.len();
                     }
                 }
+                None if specials && self.cached() => chunk_cache::tokenize(self, a, span, out),
                 None => self.tokenize_chunk(a, span, specials, out),
             }
         };
@@ -868,6 +880,69 @@ impl Tokenizer {
         }
         out.push(&text[a..]);
         out
+    }
+}
+
+fn next_id() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A per-thread memo of chunk tokenizations (chunk text -> token byte ranges relative to the
+/// chunk), one map per tokenizer. A chunk's tokens depend only on its text, so this changes no
+/// result; it is cleared when it grows past [`chunk_cache::MAX_ENTRIES`] chunks.
+mod chunk_cache {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use foldhash::fast::RandomState;
+
+    use super::{Tok, Tokenizer};
+
+    /// Chunks memoized per thread and tokenizer before the memo is cleared.
+    pub(super) const MAX_ENTRIES: usize = 200_000;
+
+    type Memo = HashMap<Box<str>, Box<[(u32, u32)]>, RandomState>;
+
+    thread_local! {
+        static MEMO: RefCell<HashMap<usize, Memo, RandomState>> = RefCell::new(HashMap::default());
+    }
+
+    /// `tokenize_chunk(base, span, true, out)`, memoized.
+    pub(super) fn tokenize(t: &Tokenizer, base: usize, span: &str, out: &mut Vec<Tok>) {
+        let key = t.id;
+        let hit = MEMO.with(|m| {
+            let m = m.borrow();
+            m.get(&key).and_then(|memo| {
+                memo.get(span).map(|toks| {
+                    out.extend(toks.iter().map(|&(a, b)| Tok {
+                        start: base + a as usize,
+                        end: base + b as usize,
+                        ws: false,
+                    }));
+                })
+            })
+        });
+        if hit.is_some() || span.len() > u32::MAX as usize {
+            if hit.is_none() {
+                t.tokenize_chunk(base, span, true, out);
+            }
+            return;
+        }
+        let from = out.len();
+        t.tokenize_chunk(base, span, true, out);
+        let toks: Box<[(u32, u32)]> = out[from..]
+            .iter()
+            .map(|x| ((x.start - base) as u32, (x.end - base) as u32))
+            .collect();
+        MEMO.with(|m| {
+            let mut m = m.borrow_mut();
+            let memo = m.entry(key).or_default();
+            if memo.len() >= MAX_ENTRIES {
+                memo.clear();
+            }
+            memo.insert(span.into(), toks);
+        });
     }
 }
 
