@@ -178,17 +178,7 @@ pub fn bootstrap(
             kind.name()
         ))
     })?;
-    let n = runs.len();
-    let mut rng = Mt19937::new(opts.seed);
-    let weights: Vec<Vec<f64>> = (0..opts.resamples)
-        .map(|_| {
-            let mut w = vec![0.0; n];
-            for _ in 0..n {
-                w[rng.below(n as u32) as usize] += 1.0;
-            }
-            w
-        })
-        .collect();
+    let weights = resample_weights(runs.len(), opts.resamples, opts.seed);
     let draws: Vec<Option<Law>> = weights
         .par_iter()
         .map(|w| {
@@ -202,17 +192,15 @@ pub fn bootstrap(
         return Err(ScalingError::Fit("every bootstrap refit failed".into()));
     }
     let names: Vec<String> = fitted.params().iter().map(|(k, _)| k.to_string()).collect();
-    let tail = (1.0 - opts.level) / 2.0 * 100.0;
-    let mut se = Vec::new();
-    let mut lo = Vec::new();
-    let mut hi = Vec::new();
-    for k in 0..names.len() {
-        let mut v: Vec<f64> = draws.iter().map(|l| l.params()[k].1).collect();
-        se.push(std_dev(&v));
-        v.sort_by(f64::total_cmp);
-        lo.push(percentile(&v, tail));
-        hi.push(percentile(&v, 100.0 - tail));
-    }
+    let values: Vec<Vec<f64>> = draws
+        .iter()
+        .map(|l| l.params().iter().map(|p| p.1).collect())
+        .collect();
+    let ParamSummary {
+        se,
+        ci_low: lo,
+        ci_high: hi,
+    } = summarize(&values, names.len(), opts.level);
     Ok(BootstrapResult {
         resamples: opts.resamples,
         seed: opts.seed,
@@ -227,8 +215,99 @@ pub fn bootstrap(
     })
 }
 
+/// The resamples of `n` rows as weights (multiplicities), drawn up front from one MT19937
+/// stream exactly as NumPy's `np.random.seed(seed)` followed by `resamples` calls of
+/// `np.random.choice(n, n)`.
+pub fn resample_weights(n: usize, resamples: usize, seed: u32) -> Vec<Vec<f64>> {
+    let mut rng = Mt19937::new(seed);
+    (0..resamples)
+        .map(|_| {
+            let mut w = vec![0.0; n];
+            for _ in 0..n {
+                w[rng.below(n as u32) as usize] += 1.0;
+            }
+            w
+        })
+        .collect()
+}
+
+/// Standard errors and percentile intervals of parameters over bootstrap draws.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamSummary {
+    /// Standard deviation of each parameter over the draws (ddof = 0).
+    pub se: Vec<f64>,
+    /// Lower percentile bound of each parameter.
+    pub ci_low: Vec<f64>,
+    /// Upper percentile bound of each parameter.
+    pub ci_high: Vec<f64>,
+}
+
+/// Summarizes `draws` (one vector of `n_params` values per refit) at interval mass `level`.
+pub fn summarize(draws: &[Vec<f64>], n_params: usize, level: f64) -> ParamSummary {
+    let tail = (1.0 - level) / 2.0 * 100.0;
+    let mut out = ParamSummary {
+        se: Vec::new(),
+        ci_low: Vec::new(),
+        ci_high: Vec::new(),
+    };
+    for k in 0..n_params {
+        let mut v: Vec<f64> = draws.iter().map(|d| d[k]).collect();
+        out.se.push(std_dev(&v));
+        v.sort_by(f64::total_cmp);
+        out.ci_low.push(percentile(&v, tail));
+        out.ci_high.push(percentile(&v, 100.0 - tail));
+    }
+    out
+}
+
+/// A central interval of a prediction, as JSON `{"low": .., "high": .., "level": 0.95}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Lower percentile bound.
+    pub low: f64,
+    /// Upper percentile bound.
+    pub high: f64,
+    /// Central mass (0.95 = the 2.5th to 97.5th percentiles of the bootstrap draws).
+    pub level: f64,
+}
+
+/// A predicted quantity with its bootstrap interval when the law has draws, as JSON
+/// `{"value": .., "interval": {"low": .., "high": .., "level": ..}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// The prediction of the fitted (point) law.
+    pub value: f64,
+    /// Percentile interval over the bootstrap draws (absent without draws).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Interval>,
+}
+
+impl Estimate {
+    /// `value` with the percentile interval of `f` over `draws` (draws where `f` gives `None`
+    /// or a non-finite value are left out).
+    pub fn with_draws<T, F: Fn(&T) -> Option<f64>>(
+        value: f64,
+        draws: &[T],
+        level: f64,
+        f: F,
+    ) -> Estimate {
+        Estimate {
+            value,
+            interval: interval(draws, level, f).map(|(low, high)| Interval { low, high, level }),
+        }
+    }
+
+    /// A value without an interval.
+    pub fn point(value: f64) -> Estimate {
+        Estimate {
+            value,
+            interval: None,
+        }
+    }
+}
+
 /// Percentile interval of `f` over bootstrap draws.
-pub fn interval<F: Fn(&Law) -> Option<f64>>(draws: &[Law], level: f64, f: F) -> Option<(f64, f64)> {
+pub fn interval<T, F: Fn(&T) -> Option<f64>>(draws: &[T], level: f64, f: F) -> Option<(f64, f64)> {
     let mut v: Vec<f64> = draws
         .iter()
         .filter_map(&f)

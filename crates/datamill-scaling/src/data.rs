@@ -98,7 +98,9 @@ impl Table {
         })
     }
 
-    fn require_column(&self, name: &str, role: &str) -> Result<usize, ScalingError> {
+    /// Index of column `name`, or an error naming the missing column, what it is for
+    /// (`role`) and the columns the file has.
+    pub(crate) fn require_column(&self, name: &str, role: &str) -> Result<usize, ScalingError> {
         self.column(name).ok_or_else(|| {
             ScalingError::Input(format!(
                 "{}: missing column `{name}` (for {role}); the columns are: {}",
@@ -128,7 +130,7 @@ pub struct ColumnMap {
     pub loss: Option<String>,
 }
 
-const N_NAMES: &[&str] = &[
+pub(crate) const N_NAMES: &[&str] = &[
     "N",
     "params_N",
     "Model Size",
@@ -136,7 +138,7 @@ const N_NAMES: &[&str] = &[
     "parameters",
     "n_params",
 ];
-const D_NAMES: &[&str] = &["D", "tokens_D", "Training Tokens", "tokens", "n_tokens"];
+pub(crate) const D_NAMES: &[&str] = &["D", "tokens_D", "Training Tokens", "tokens", "n_tokens"];
 const C_NAMES: &[&str] = &["C", "Training FLOP", "flops", "compute"];
 const U_NAMES: &[&str] = &["U", "unique_tokens_U", "unique_tokens"];
 const LOSS_NAMES: &[&str] = &["loss", "val_loss", "loss_c4_val", "L"];
@@ -201,7 +203,8 @@ impl RowFilter {
         )))
     }
 
-    fn keep(&self, cell: &str) -> bool {
+    /// Whether a row whose cell in [`RowFilter::column`] is `cell` passes.
+    pub fn keep(&self, cell: &str) -> bool {
         let num = cell
             .trim()
             .parse::<f64>()
@@ -292,9 +295,16 @@ pub struct Needs {
     pub u: bool,
 }
 
-fn parse_cell(table: &Table, row: usize, col: usize, role: &str) -> Result<f64, ScalingError> {
+/// The number in a cell (0-based data row `row`), or an error naming the file, row, line and
+/// column.
+pub(crate) fn cell_number(
+    table: &Table,
+    row: usize,
+    col: usize,
+    role: &str,
+) -> Result<f64, ScalingError> {
     let cell = table.rows[row][col].trim();
-    let v: f64 = cell.parse().map_err(|_| {
+    cell.parse().map_err(|_| {
         ScalingError::Input(format!(
             "{}: row {} (line {}), column `{}` ({role}): `{cell}` is not a number",
             table.source,
@@ -302,7 +312,18 @@ fn parse_cell(table: &Table, row: usize, col: usize, role: &str) -> Result<f64, 
             row + 2,
             table.headers[col]
         ))
-    })?;
+    })
+}
+
+/// A finite, positive number in a cell, or an error naming the file, row, line and column.
+pub(crate) fn parse_cell(
+    table: &Table,
+    row: usize,
+    col: usize,
+    role: &str,
+) -> Result<f64, ScalingError> {
+    let cell = table.rows[row][col].trim();
+    let v = cell_number(table, row, col, role)?;
     if !v.is_finite() || v <= 0.0 {
         return Err(ScalingError::Input(format!(
             "{}: row {} (line {}), column `{}` ({role}): {cell} is {}; every value must be finite and positive",
@@ -322,7 +343,8 @@ fn parse_cell(table: &Table, row: usize, col: usize, role: &str) -> Result<f64, 
     Ok(v)
 }
 
-fn find_default(table: &Table, names: &[&str]) -> Option<usize> {
+/// The first of `names` that is a column of `table`.
+pub(crate) fn find_default(table: &Table, names: &[&str]) -> Option<usize> {
     names.iter().find_map(|n| table.column(n))
 }
 
@@ -456,6 +478,121 @@ pub fn extract_runs(
         )));
     }
     Ok(runs)
+}
+
+/// One quantity a law reads from a CSV file: its `--columns` key, what it is (for messages),
+/// the column names recognised by default, and whether the law needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// The `--columns` key (matched case-insensitively).
+    pub key: &'static str,
+    /// What the column holds, e.g. "domain ratio r".
+    pub role: &'static str,
+    /// Column names used when `--columns` does not name one (first present wins).
+    pub names: &'static [&'static str],
+    /// Whether a file without it is refused.
+    pub required: bool,
+}
+
+/// Resolves `columns` in `table`: a column named in `overrides` (`KEY=COLUMN,...`, keys from
+/// `columns`) must exist, otherwise the first default name present is used; a required
+/// column that is found neither way is an error naming the file, the quantity, the names
+/// looked for and the columns the file has.
+pub fn resolve_columns(
+    table: &Table,
+    columns: &[Column],
+    overrides: Option<&str>,
+) -> Result<Vec<Option<usize>>, ScalingError> {
+    let keys: Vec<&str> = columns.iter().map(|c| c.key).collect();
+    let mut named: Vec<Option<String>> = vec![None; columns.len()];
+    for part in overrides
+        .unwrap_or("")
+        .split(',')
+        .filter(|p| !p.trim().is_empty())
+    {
+        let bad = || {
+            ScalingError::InvalidArgument(format!(
+                "--columns: `{part}` is not KEY=COLUMN (keys: {})",
+                keys.join(", ")
+            ))
+        };
+        let (k, v) = part.split_once('=').ok_or_else(bad)?;
+        let i = keys
+            .iter()
+            .position(|key| key.eq_ignore_ascii_case(k.trim()))
+            .ok_or_else(bad)?;
+        named[i] = Some(v.trim().to_string());
+    }
+    columns
+        .iter()
+        .zip(named)
+        .map(|(c, name)| match name {
+            Some(name) => table.require_column(&name, c.role).map(Some),
+            None => match find_default(table, c.names) {
+                Some(i) => Ok(Some(i)),
+                None if c.required => Err(ScalingError::Input(format!(
+                    "{}: missing a column for the {} (looked for {}); name it with --columns {}=COLUMN. The columns are: {}",
+                    table.source,
+                    c.role,
+                    c.names.join(", "),
+                    c.key,
+                    table.headers.join(", ")
+                ))),
+                None => Ok(None),
+            },
+        })
+        .collect()
+}
+
+/// The 0-based indices of the data rows of `table` that pass every filter (`COLUMN OP
+/// VALUE`, see [`RowFilter::parse`]); an error when a filter names a missing column or no
+/// row is left.
+pub fn filtered_rows(table: &Table, filters: &[String]) -> Result<Vec<usize>, ScalingError> {
+    let filters = filters
+        .iter()
+        .map(|f| RowFilter::parse(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cols = filters
+        .iter()
+        .map(|f| table.require_column(&f.column, "--where"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows: Vec<usize> = (0..table.rows.len())
+        .filter(|&i| {
+            filters
+                .iter()
+                .zip(&cols)
+                .all(|(f, &c)| f.keep(&table.rows[i][c]))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Err(ScalingError::Input(format!(
+            "{}: no rows left after the --where filters",
+            table.source
+        )));
+    }
+    Ok(rows)
+}
+
+/// A number in `[lo, hi]` in a cell, or an error naming the file, row, line, column and value.
+pub(crate) fn parse_cell_in(
+    table: &Table,
+    row: usize,
+    col: usize,
+    role: &str,
+    (lo, hi): (f64, f64),
+) -> Result<f64, ScalingError> {
+    let v = cell_number(table, row, col, role)?;
+    if !(v >= lo && v <= hi) {
+        return Err(ScalingError::Input(format!(
+            "{}: row {} (line {}), column `{}` ({role}): {} is outside [{lo}, {hi}]",
+            table.source,
+            row + 1,
+            row + 2,
+            table.headers[col],
+            table.rows[row][col].trim()
+        )));
+    }
+    Ok(v)
 }
 
 /// Which runs of a CSV file to use: the column map, row filters and outlier rule, as

@@ -244,8 +244,10 @@ pub struct Problem {
     base: Chinchilla,
 }
 
+/// Huber(δ) of a residual `r` and its derivative ψ(r): `r²/2` for `|r| ≤ δ`, else
+/// `δ(|r| − δ/2)` (the loss every fit in this crate sums over its points).
 #[inline]
-fn huber(r: f64, delta: f64) -> (f64, f64) {
+pub fn huber(r: f64, delta: f64) -> (f64, f64) {
     if r.abs() <= delta {
         (0.5 * r * r, r)
     } else {
@@ -642,6 +644,65 @@ impl Problem {
     }
 }
 
+/// A fitting objective in optimizer coordinates with per-point weights (bootstrap
+/// multiplicities), for [`multi_start`]: the laws outside [`LawKind`] (D-CPT, vocabulary,
+/// quantization) implement it and share the crate's L-BFGS, start selection and bootstrap.
+pub trait Objective: Sync {
+    /// Number of points (rows) the objective sums over.
+    fn n_points(&self) -> usize;
+    /// The objective at `th`, its gradient written into `g`; `w` weights the points
+    /// (`None` = all 1).
+    fn value_grad(&self, th: &[f64], w: Option<&[f64]>, g: &mut [f64]) -> f64;
+}
+
+/// The winner of several local fits.
+#[derive(Debug, Clone)]
+pub struct Best {
+    /// The best local fit (lowest finite objective; ties go to the earlier start).
+    pub result: OptResult,
+    /// Number of starts tried.
+    pub starts: usize,
+    /// Number of starts that ended within 1e-9 (relative) of the best objective.
+    pub starts_at_best: usize,
+}
+
+/// Picks the best of `results` (one per start), or `None` when no start reached a finite
+/// objective.
+pub fn best_of(results: Vec<OptResult>) -> Option<Best> {
+    let starts = results.len();
+    let best = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.f.is_finite() && r.x.iter().all(|v| v.is_finite()))
+        .min_by(|a, b| a.1.f.total_cmp(&b.1.f).then(a.0.cmp(&b.0)))
+        .map(|(i, _)| i)?;
+    let fbest = results[best].f;
+    let starts_at_best = results
+        .iter()
+        .filter(|r| r.f.is_finite() && r.f <= fbest * (1.0 + 1e-9) + 1e-300)
+        .count();
+    Some(Best {
+        result: results.into_iter().nth(best)?,
+        starts,
+        starts_at_best,
+    })
+}
+
+/// Local L-BFGS fits of `obj` from every start (in parallel; the result does not depend on
+/// the thread count), the best kept.
+pub fn multi_start<O: Objective>(
+    obj: &O,
+    starts: &[Vec<f64>],
+    w: Option<&[f64]>,
+    opts: &LbfgsOptions,
+) -> Option<Best> {
+    let results: Vec<OptResult> = starts
+        .par_iter()
+        .map(|s| lbfgs(|th, g| obj.value_grad(th, w, g), s, opts))
+        .collect();
+    best_of(results)
+}
+
 /// The outcome of a multi-start fit.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FitResult {
@@ -698,25 +759,17 @@ fn fit_result_from(
     delta: f64,
 ) -> Result<FitResult, ScalingError> {
     let kind = problem.kind;
-    let starts = results.len();
-    let best = results
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.f.is_finite() && r.x.iter().all(|v| v.is_finite()))
-        .min_by(|a, b| a.1.f.total_cmp(&b.1.f).then(a.0.cmp(&b.0)))
-        .map(|(i, _)| i)
-        .ok_or_else(|| {
-            ScalingError::Fit(format!(
-                "no start of the {} fit reached a finite objective",
-                kind.name()
-            ))
-        })?;
-    let fbest = results[best].f;
-    let starts_at_best = results
-        .iter()
-        .filter(|r| r.f.is_finite() && r.f <= fbest * (1.0 + 1e-9) + 1e-300)
-        .count();
-    let best = &results[best];
+    let Best {
+        result: best,
+        starts,
+        starts_at_best,
+    } = best_of(results).ok_or_else(|| {
+        ScalingError::Fit(format!(
+            "no start of the {} fit reached a finite objective",
+            kind.name()
+        ))
+    })?;
+    let best = &best;
     let law = problem.to_law(&best.x);
     let (r2, rmse_log) = problem.goodness(&law);
     Ok(FitResult {

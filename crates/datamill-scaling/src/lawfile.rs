@@ -32,6 +32,26 @@ pub struct SourceInfo {
     pub dropped_highest_loss: usize,
 }
 
+/// Writes `value` as pretty JSON (numbers at full `f64` precision) to `path`: first to a
+/// temporary name beside it, then renamed, so a reader never sees half a file.
+pub fn write_json_atomic(path: &Path, value: &serde_json::Value) -> Result<(), ScalingError> {
+    write_text_atomic(path, &(serde_json::to_string_pretty(value)? + "\n"))
+}
+
+/// Writes `text` to `path` through a temporary name beside it and a rename.
+pub fn write_text_atomic(path: &Path, text: &str) -> Result<(), ScalingError> {
+    let io = |e: std::io::Error| ScalingError::Io {
+        path: path.display().to_string(),
+        source: e,
+    };
+    let name = path
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy().to_string());
+    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
+    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
 /// A law file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LawFile {
@@ -113,13 +133,9 @@ impl LawFile {
         }
     }
 
-    /// Write as pretty JSON.
+    /// Write as pretty JSON (to a temporary name, then renamed).
     pub fn write(&self, path: &Path) -> Result<(), ScalingError> {
-        let text = serde_json::to_string_pretty(self)?;
-        std::fs::write(path, text + "\n").map_err(|e| ScalingError::Io {
-            path: path.display().to_string(),
-            source: e,
-        })
+        write_json_atomic(path, &serde_json::to_value(self)?)
     }
 
     /// Bootstrap draws, if any.

@@ -48,6 +48,7 @@
 
 pub mod bootstrap;
 pub mod data;
+pub mod dcpt;
 pub mod error;
 pub mod fit;
 pub mod lawfile;

@@ -3,6 +3,9 @@
 
 use std::fmt::Write as _;
 
+use crate::bootstrap::Estimate;
+use crate::dcpt::fit::DcptFile;
+use crate::dcpt::plan::DcptPlan;
 use crate::lawfile::LawFile;
 use crate::laws::Law;
 use crate::predict::PredictReport;
@@ -290,6 +293,215 @@ pub fn report_table(file: &LawFile, r: &PredictReport) -> String {
             s,
             "\n(nothing asked: give --n/--d for a loss, --compute for an allocation, --target-loss, or --epochs with --n and --u)"
         );
+    }
+    s
+}
+
+fn fmt_est(e: &Estimate, sig: usize) -> String {
+    format!(
+        "{}{}",
+        fmt_num(e.value, sig),
+        fmt_iv(e.interval.map(|i| (i.low, i.high)))
+    )
+}
+
+/// The terminal table printed by `scaling dcpt fit`: each fitted law with its diagnostics
+/// and bootstrap intervals.
+pub fn dcpt_fit_table(file: &DcptFile) -> String {
+    let mut s = String::new();
+    if let Some(src) = &file.source {
+        let _ = write!(
+            s,
+            "runs       {} of {} rows from {}",
+            src.rows_used, src.rows_in_file, src.file
+        );
+        if !src.filters.is_empty() {
+            let _ = write!(s, " where {}", src.filters.join(" and "));
+        }
+        let _ = writeln!(s);
+    }
+    let boot = file.bootstrap.as_ref();
+    for (which, f, ps) in [
+        (
+            "general",
+            &file.general,
+            boot.and_then(|b| b.general.as_ref()),
+        ),
+        ("domain", &file.domain, boot.and_then(|b| b.domain.as_ref())),
+    ] {
+        let Some(f) = f else { continue };
+        let r = if which == "general" {
+            "r = r_g = 1 - r_d"
+        } else {
+            "r = r_d"
+        };
+        let formula = if f.law.is_cross_domain() {
+            crate::dcpt::FORMULA_CROSS
+        } else {
+            crate::dcpt::FORMULA
+        };
+        let _ = writeln!(s, "\n{which} loss   {formula}   ({r})");
+        if let Some(i) = &f.fit {
+            let _ = writeln!(
+                s,
+                "objective  {} = {:.12e}   ({} starts, {} reached the best; {} iterations)",
+                i.objective_name, i.objective, i.starts, i.starts_at_best, i.iterations
+            );
+            let _ = writeln!(
+                s,
+                "goodness   R^2 = {:.6}   RMSE(log loss) = {:.6}   ({} points)",
+                i.r2, i.rmse_log, i.n_points
+            );
+        }
+        match (boot, ps) {
+            (Some(b), Some(_)) => {
+                let _ = writeln!(
+                    s,
+                    "{:<10} {:>16} {:>14} {:>14} {:>14}",
+                    "param",
+                    "estimate",
+                    "SE",
+                    format!("{:.1}%", (1.0 - b.level) / 2.0 * 100.0),
+                    format!("{:.1}%", (1.0 + b.level) / 2.0 * 100.0)
+                );
+            }
+            _ => {
+                let _ = writeln!(s, "{:<10} {:>16}", "param", "estimate");
+            }
+        }
+        for (k, (name, v)) in f.law.params().iter().enumerate() {
+            let _ = write!(s, "{name:<10} {:>16}", fmt_num(*v, 7));
+            if let Some(p) = ps {
+                let _ = write!(
+                    s,
+                    " {:>14} {:>14} {:>14}",
+                    fmt_num(p.se[k], 4),
+                    fmt_num(p.ci_low[k], 5),
+                    fmt_num(p.ci_high[k], 5)
+                );
+            }
+            let _ = writeln!(s);
+        }
+    }
+    if let Some(b) = boot {
+        let _ = writeln!(
+            s,
+            "\nbootstrap  {} resamples (seed {}), {} failed; each resample refits both losses",
+            b.resamples, b.seed, b.failed
+        );
+    }
+    s
+}
+
+/// The terminal rendering of a [`DcptPlan`].
+pub fn dcpt_plan_table(file: &DcptFile, p: &DcptPlan) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "D-CPT law (Que et al. 2024): {}; r_d = domain share of the mixture",
+        crate::dcpt::FORMULA
+    );
+    if file.bootstrap.is_some() {
+        let _ = writeln!(
+            s,
+            "intervals: {:.0}% bootstrap percentiles over the law file's draws",
+            file.level() * 100.0
+        );
+    }
+    for n in &p.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
+    if let Some(a) = &p.at_ratio {
+        let _ = writeln!(
+            s,
+            "\nlosses at r_d = {}  (N={:.4e}, D={:.4e})",
+            a.ratio, a.n, a.d
+        );
+        if let Some(g) = &a.general_loss {
+            let _ = writeln!(s, "  general loss L_g = {}", fmt_est(g, 6));
+        }
+        if let Some(d) = &a.domain_loss {
+            let _ = writeln!(s, "  domain loss  L_d = {}", fmt_est(d, 6));
+        }
+    }
+    if let Some(t) = &p.tradeoff {
+        let _ = writeln!(
+            s,
+            "\nbest domain ratio within a general-loss budget  (N={:.4e}, D={:.4e})",
+            t.n, t.d
+        );
+        let _ = writeln!(
+            s,
+            "  budget  L_g <= (1 + {}) x {:.6} = {:.6}{}",
+            t.max_general_increase,
+            t.general_baseline,
+            t.general_bound,
+            if t.general_baseline_given {
+                ""
+            } else {
+                "  (L_g0 from the law at r_d = 0)"
+            }
+        );
+        let _ = writeln!(
+            s,
+            "  r_d = {}{}",
+            fmt_est(&t.ratio, 6),
+            if t.unconstrained {
+                "  (the budget does not bind: all domain data is within it)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(s, "  L_g = {}", fmt_est(&t.general_loss, 6));
+        if let Some(d) = &t.domain_loss {
+            let _ = writeln!(s, "  L_d = {}", fmt_est(d, 6));
+        }
+    }
+    if let Some(l) = &p.limited_domain {
+        let _ = writeln!(
+            s,
+            "\nbest domain ratio with {:.4e} domain tokens used once  (N={:.4e}{})",
+            l.domain_tokens,
+            l.n,
+            l.max_tokens.map_or(String::new(), |c| format!(
+                ", at most {c:.4e} tokens in total"
+            ))
+        );
+        if let Some(b) = l.general_bound {
+            let _ = writeln!(s, "  within L_g <= {b:.6}");
+        }
+        let _ = writeln!(s, "  r_d = {}", fmt_est(&l.ratio, 6));
+        let _ = writeln!(s, "  D   = {}", fmt_est(&l.tokens, 6));
+        let _ = writeln!(s, "  L_d = {}", fmt_est(&l.domain_loss, 6));
+        if let Some(g) = &l.general_loss {
+            let _ = writeln!(s, "  L_g = {}", fmt_est(g, 6));
+        }
+    }
+    if let Some(t) = &p.data_for_target {
+        let _ = writeln!(
+            s,
+            "\ntokens to reach L_d = {} at r_d = {}  (N={:.4e})",
+            t.target, t.ratio, t.n
+        );
+        let _ = writeln!(s, "  D = {}", fmt_est(&t.tokens, 6));
+        let _ = writeln!(
+            s,
+            "  of which domain tokens r_d*D = {}",
+            fmt_est(&t.domain_tokens, 6)
+        );
+        if let Some(g) = &t.general_loss {
+            let _ = writeln!(s, "  L_g after D tokens = {}", fmt_est(g, 6));
+        }
+    }
+    if let Some(c) = &p.compute_optimal {
+        let _ = writeln!(
+            s,
+            "\ncompute-optimal N and D for the domain loss at r_d = {}  (C = {:.4e} = 6ND)",
+            c.ratio, c.compute
+        );
+        let _ = writeln!(s, "  N_opt = {}", fmt_est(&c.n, 6));
+        let _ = writeln!(s, "  D_opt = {}", fmt_est(&c.d, 6));
+        let _ = writeln!(s, "  L_d   = {}", fmt_est(&c.domain_loss, 6));
     }
     s
 }

@@ -7,6 +7,8 @@
 
 use std::path::PathBuf;
 
+pub mod dcpt;
+
 use datamill_scaling::ScalingError;
 use datamill_scaling::bootstrap::{BootstrapOptions, BootstrapStart, bootstrap};
 use datamill_scaling::data::{RunSelection, load_runs};
@@ -26,6 +28,9 @@ pub enum ScalingCommand {
     Predict(PredictArgs),
     /// Plot runs and a law (PNG and SVG).
     Plot(PlotArgs),
+    /// The D-CPT law: fit it to continual pre-training runs, plan the domain mixture ratio.
+    #[command(subcommand)]
+    Dcpt(dcpt::DcptCommand),
 }
 
 /// Where bootstrap refits start.
@@ -201,6 +206,7 @@ pub fn run(cmd: &ScalingCommand, out: &mut dyn std::io::Write) -> Result<(), Sca
             .iter()
             .map(|p| format!("wrote {}\n", p.display()))
             .collect(),
+        ScalingCommand::Dcpt(c) => dcpt::run(c)?,
     };
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
