@@ -620,11 +620,11 @@ fn a_leading_global_stage_rereads_the_input_with_the_same_result() {
         "re-reading the input changed the output"
     );
     // No copy of the input was written between the passes.
-    let seg0: Vec<_> = std::fs::read_dir(a.join(".datamill/seg0"))
+    let pass0: Vec<_> = std::fs::read_dir(a.join(".datamill/pass0"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(seg0.iter().all(|n| !n.contains(".jsonl")), "{seg0:?}");
+    assert!(pass0.iter().all(|n| !n.contains(".jsonl")), "{pass0:?}");
     let (sa, sb) = (stats(&a), stats(&b));
     for k in [
         "input_docs",
@@ -741,14 +741,14 @@ fn selection_example_chains_curation_dedup_and_selection() {
     }
     assert_eq!(n, 200);
     let r: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.path().join("dedup/dsir/dsir.json")).unwrap())
+        serde_json::from_slice(&std::fs::read(d.path().join("reports/dsir/dsir.json")).unwrap())
             .unwrap();
     assert!(r["kl_reduction_vs_random"].as_f64().unwrap() > 0.0, "{r}");
 }
 
 /// Documents passed between passes may be stored uncompressed: same output. Either way a
-/// finished run leaves no copy of the documents under `.datamill/`, only markers and
-/// summaries.
+/// finished run leaves no copy of the documents under `.datamill/`, and no summaries once
+/// their decision is stored: only markers.
 #[test]
 fn uncompressed_intermediate_passes_give_the_same_output() {
     let d = tempfile::tempdir().unwrap();
@@ -777,17 +777,12 @@ fn uncompressed_intermediate_passes_give_the_same_output() {
     );
     for out in [&a, &b] {
         for k in 0..2 {
-            let names: Vec<String> = std::fs::read_dir(out.join(format!(".datamill/seg{k}")))
+            let names: Vec<String> = std::fs::read_dir(out.join(format!(".datamill/pass{k}")))
                 .unwrap()
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
                 .collect();
             assert!(!names.is_empty());
-            assert!(
-                names
-                    .iter()
-                    .all(|n| n.ends_with(".done") || n.ends_with(".summ")),
-                "{names:?}"
-            );
+            assert!(names.iter().all(|n| n.ends_with(".done")), "{names:?}");
         }
     }
     let (sa, sb) = (stats(&a), stats(&b));
@@ -821,11 +816,11 @@ fn validate_points_out_files_that_run_on_one_core() {
     assert!(!String::from_utf8_lossy(&o.stdout).contains("note:"));
 }
 
-/// Rerunning a finished run re-decides a global stage with a transform (here `line_dedup`,
-/// whose transform is not stored) from its summaries, which outlive the documents handed
-/// between passes: the rerun is a no-op with the same output.
+/// Rerunning a finished run whose global stage has a transform (here `line_dedup`) is a
+/// no-op with the same output: the decision and the transform's state are stored, nothing
+/// is decided again.
 #[test]
-fn rerun_of_a_finished_run_redecides_stages_with_transforms() {
+fn rerun_of_a_finished_run_with_a_transform_is_a_no_op() {
     let d = tempfile::tempdir().unwrap();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data");
     let p = d.path().join("p.toml");
@@ -857,4 +852,14 @@ fn rerun_of_a_finished_run_redecides_stages_with_transforms() {
     ]));
     assert!(tree(&out) == reference, "the rerun changed the output");
     assert_eq!(stats(&out)["output_docs"], stats_before["output_docs"]);
+    // The report has the examples the transform found.
+    let report = std::fs::read_to_string(out.join("reports/line_dedup/clusters.jsonl")).unwrap();
+    assert!(report.lines().count() > 10, "{report}");
+    for l in report.lines() {
+        let row: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert!(
+            row["example"].is_string() && row["example_id"].is_string(),
+            "{row}"
+        );
+    }
 }

@@ -24,12 +24,15 @@
 //! ```
 
 pub mod bytesize;
+pub mod codec;
 pub mod doc;
 pub mod error;
+pub mod report;
 pub mod stage;
 pub mod stats;
 
 pub use bytesize::ByteSize;
 pub use doc::{Doc, FieldNames, ParseProblem};
 pub use error::StageError;
+pub use report::{ReportFile, ReportSink};
 pub use stage::{DecideCx, Decider, DocRef, GlobalStage, Stage, StageCx, Verdict, Verdicts};

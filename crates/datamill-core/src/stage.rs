@@ -3,6 +3,7 @@
 
 use crate::doc::Doc;
 use crate::error::StageError;
+use crate::report::ReportSink;
 use std::borrow::Cow;
 
 /// What a stage decided about one document.
@@ -27,6 +28,7 @@ impl Verdict {
 pub struct StageCx {
     counters: Vec<(&'static str, u64)>,
     at: Option<DocRef>,
+    notes: Vec<Vec<u8>>,
 }
 
 impl StageCx {
@@ -57,6 +59,19 @@ impl StageCx {
     pub fn take_counters(&mut self) -> Vec<(&'static str, u64)> {
         std::mem::take(&mut self.counters)
     }
+
+    /// Leaves a note for the report of the global stage whose transform is running (see
+    /// [`GlobalStage::finish_report`]): the executor stores each task's notes beside its
+    /// outputs and hands all of them, in input order, to the report step once every task
+    /// of the pass is done. Notes are for small things (a report's examples).
+    pub fn note(&mut self, bytes: Vec<u8>) {
+        self.notes.push(bytes);
+    }
+
+    /// Takes the notes left so far, leaving none.
+    pub fn take_notes(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.notes)
+    }
 }
 
 /// A per-document stage: looks at one document, may modify it, returns a [`Verdict`].
@@ -82,27 +97,56 @@ pub struct DocRef {
 /// 1. [`summarize`](GlobalStage::summarize) runs on every document, in parallel, and
 ///    returns a compact summary (a hash, a signature, a score);
 /// 2. a [`Decider`] sees every summary once, in input order (unit by unit, document by
-///    document), and marks the documents to drop;
-/// 3. the executor drops them and passes the rest on.
+///    document), marks the documents to drop, writes the stage's report and may return the
+///    state of a per-document transform (bytes);
+/// 3. the executor stores the verdicts and that state, and every task of the next pass
+///    drops the marked documents and runs [`transform`](GlobalStage::transform) (built from
+///    the stored state) on the others;
+/// 4. if the transform left notes ([`StageCx::note`]), the executor hands them all to
+///    [`finish_report`](GlobalStage::finish_report) once that pass is done.
 ///
-/// Summaries are bytes so that the executor can spill them to disk, resume after a crash
-/// and move them between machines without knowing what they mean.
+/// Summaries, decisions and notes are bytes so that the executor can spill them to disk,
+/// resume after a crash and move them between processes and machines without knowing what
+/// they mean: no step depends on state kept in memory between steps.
 pub trait GlobalStage: Send + Sync {
     /// Appends the summary of `doc` to `out` (which is empty on entry).
     fn summarize(&self, doc: &Doc, out: &mut Vec<u8>) -> Result<(), StageError>;
 
     /// A fresh decider for one run.
     fn decider(&self, cx: &DecideCx) -> Result<Box<dyn Decider + '_>, StageError>;
+
+    /// Builds the per-document transform from the state [`Decider::finish`] returned. Only
+    /// called for a state the decider returned; the default refuses.
+    fn transform(&self, state: &[u8]) -> Result<Box<dyn Stage + '_>, StageError> {
+        let _ = state;
+        Err(StageError::Other(
+            "this stage's decision has no transform (a bug)".into(),
+        ))
+    }
+
+    /// Completes the stage's report from the notes its transform left ([`StageCx::note`]),
+    /// all of them, in input order (unit, then document). Called once the pass applying the
+    /// transform is complete; it may be called again after a crash and must then write the
+    /// same files. The default does nothing.
+    fn finish_report(
+        &self,
+        state: &[u8],
+        notes: &[Vec<u8>],
+        report: &ReportSink,
+    ) -> Result<(), StageError> {
+        let _ = (state, notes, report);
+        Ok(())
+    }
 }
 
 /// What a [`Decider`] may use besides the summaries.
 #[derive(Clone, Debug, Default)]
 pub struct DecideCx {
-    /// Where the stage writes its report (for dedup stages: `OUT/dedup/<type>/`, with a
-    /// `-<n>` suffix when the pipeline has several stages of that type). Created on demand
-    /// by the stage.
-    pub report_dir: std::path::PathBuf,
-    /// Scratch space for spilling (removed by the stage when done, or left for resume).
+    /// Where the stage writes its report (`OUT/reports/<type>/` in a run, with a `-<n>`
+    /// suffix when the pipeline has several stages of that type; memory by default).
+    pub report: ReportSink,
+    /// Scratch space for spilling (empty by default: the stage picks a temporary folder).
+    /// The executor empties it before deciding and removes it afterwards.
     pub work_dir: std::path::PathBuf,
     /// Memory the decider may use for its in-memory state, in bytes (`None`: unbounded).
     pub memory_budget: Option<u64>,
@@ -120,13 +164,14 @@ pub trait Decider {
         verdicts: &mut Verdicts,
     ) -> Result<(), StageError>;
 
-    /// Called once after the last summary; marks any remaining drops.
+    /// Called once after the last summary; marks any remaining drops and writes the report.
     ///
-    /// It may also return a per-document stage built from the decision (for example "remove
-    /// these lines", for line dedup); the executor runs it on every kept document right after
-    /// the verdicts. A decider that returns one is re-run on resume (its summaries are kept
-    /// on disk), since only verdicts are stored.
-    fn finish(&mut self, verdicts: &mut Verdicts) -> Result<Option<Box<dyn Stage>>, StageError> {
+    /// It may also return the state of a per-document transform (for example "remove these
+    /// lines", for line dedup), as bytes ([`crate::codec`]): the executor stores it with the
+    /// verdicts, and every task of the next pass builds the transform from it with
+    /// [`GlobalStage::transform`] and runs it on every kept document, so a resumed run or
+    /// another process never decides again.
+    fn finish(&mut self, verdicts: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
         let _ = verdicts;
         Ok(None)
     }

@@ -153,9 +153,9 @@ fn same_result_whatever_the_workers_and_the_memory_budget() {
     }
     let names: Vec<&str> = base.iter().map(|f| f.0.as_str()).collect();
     for r in [
-        "dedup/exact_dedup/clusters.jsonl",
-        "dedup/line_dedup/clusters.jsonl",
-        "dedup/bloom_dedup/clusters.jsonl",
+        "reports/exact_dedup/clusters.jsonl",
+        "reports/line_dedup/clusters.jsonl",
+        "reports/bloom_dedup/clusters.jsonl",
     ] {
         let f = base
             .iter()
@@ -182,7 +182,7 @@ fn same_result_whatever_the_workers_and_the_memory_budget() {
 fn kept(snap: &[(String, String)]) -> std::collections::BTreeMap<String, String> {
     let mut m = std::collections::BTreeMap::new();
     for (name, body) in snap {
-        if name.starts_with("dedup") || name.starts_with("excluded") {
+        if name.starts_with("reports") || name.starts_with("excluded") {
             continue;
         }
         for l in body.lines() {

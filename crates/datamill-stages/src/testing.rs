@@ -1,5 +1,6 @@
 //! Test support: runs a global stage the way the executor does (summaries in input order,
-//! one decider, its verdicts, then its transform on the kept documents), in memory.
+//! one decider, its verdicts; then the transform, built from the state the decider returned,
+//! on the kept documents; then the report step over the transform's notes), in memory.
 
 use datamill_core::{DecideCx, Doc, DocRef, GlobalStage, Stage, StageCx, Verdict, Verdicts};
 
@@ -19,16 +20,18 @@ pub(crate) fn refs(n: usize, per_unit: usize) -> (Vec<DocRef>, Vec<u32>) {
 }
 
 /// What a decider concluded.
-pub(crate) struct Decided {
+pub(crate) struct Decided<'g> {
     /// Every document's place.
     pub refs: Vec<DocRef>,
     /// The drops it decided.
     pub verdicts: Verdicts,
-    /// The transform for the kept documents, if the stage has one.
-    pub transform: Option<Box<dyn Stage>>,
+    /// The transform's state, as the executor stores it.
+    pub state: Option<Vec<u8>>,
+    /// The transform for the kept documents, built from `state`, if the stage has one.
+    pub transform: Option<Box<dyn Stage + 'g>>,
 }
 
-impl Decided {
+impl Decided<'_> {
     /// The drop reason of every document (`None` = kept by the decision).
     pub fn reasons(&self) -> Vec<Option<String>> {
         self.refs
@@ -38,23 +41,27 @@ impl Decided {
     }
 }
 
-/// Feeds precomputed `summaries` (input order, units of `per_unit`) to `g`'s decider.
-pub(crate) fn decide(
-    g: &dyn GlobalStage,
+/// Feeds precomputed `summaries` (input order, units of `per_unit`) to `g`'s decider, and
+/// builds the transform from the state it returns.
+pub(crate) fn decide<'g>(
+    g: &'g dyn GlobalStage,
     summaries: &[Vec<u8>],
     per_unit: usize,
     cx: &DecideCx,
-) -> Decided {
+) -> Decided<'g> {
     let (refs, counts) = refs(summaries.len(), per_unit);
     let mut verdicts = Verdicts::new(&counts);
     let mut d = g.decider(cx).unwrap();
     for (s, &at) in summaries.iter().zip(&refs) {
         d.observe(at, s, &mut verdicts).unwrap();
     }
-    let transform = d.finish(&mut verdicts).unwrap();
+    let state = d.finish(&mut verdicts).unwrap();
+    drop(d);
+    let transform = state.as_deref().map(|s| g.transform(s).unwrap());
     Decided {
         refs,
         verdicts,
+        state,
         transform,
     }
 }
@@ -97,21 +104,32 @@ impl Fate {
     }
 }
 
-/// A whole global stage over `docs` (units of `per_unit`): summarize, decide, apply.
-pub(crate) fn run(
-    g: &dyn GlobalStage,
+/// A whole global stage over `docs` (units of `per_unit`): summarize, decide, apply, and
+/// complete the report from the transform's notes.
+pub(crate) fn run<'g>(
+    g: &'g dyn GlobalStage,
     docs: Vec<Doc>,
     per_unit: usize,
     cx: &DecideCx,
-) -> (Vec<Fate>, Decided) {
+) -> (Vec<Fate>, Decided<'g>) {
     let decided = decide(g, &summaries(g, &docs), per_unit, cx);
-    let fates = apply(&decided, docs);
+    let (fates, notes) = apply_noting(&decided, docs);
+    if let Some(state) = &decided.state {
+        g.finish_report(state, &notes, &cx.report).unwrap();
+    }
     (fates, decided)
 }
 
 /// Applies a decision (verdicts, then the transform) to the documents it was made on.
 pub(crate) fn apply(decided: &Decided, docs: Vec<Doc>) -> Vec<Fate> {
-    docs.into_iter()
+    apply_noting(decided, docs).0
+}
+
+/// [`apply`], also returning the notes the transform left, in input order.
+pub(crate) fn apply_noting(decided: &Decided, docs: Vec<Doc>) -> (Vec<Fate>, Vec<Vec<u8>>) {
+    let mut notes = Vec::new();
+    let fates = docs
+        .into_iter()
         .zip(&decided.refs)
         .map(|(mut doc, &at)| {
             if let Some(r) = decided.verdicts.get(at) {
@@ -122,12 +140,15 @@ pub(crate) fn apply(decided: &Decided, docs: Vec<Doc>) -> Vec<Fate> {
             };
             let mut cx = StageCx::default();
             cx.set_doc_ref(Some(at));
-            match t.process(&mut doc, &mut cx).unwrap() {
+            let v = t.process(&mut doc, &mut cx).unwrap();
+            notes.extend(cx.take_notes());
+            match v {
                 Verdict::Keep => Fate::Kept(doc),
                 Verdict::Drop(r) => Fate::Dropped(r.to_string()),
             }
         })
-        .collect()
+        .collect();
+    (fates, notes)
 }
 
 /// Each document's drop reason (`None` = kept), and the kept documents.

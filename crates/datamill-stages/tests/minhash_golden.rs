@@ -30,7 +30,7 @@ fn run(
     let counts: Vec<u32> = docs.chunks(per).map(|c| c.len() as u32).collect();
     let dir = tempfile::tempdir().unwrap();
     let cx = DecideCx {
-        report_dir: dir.path().join("report"),
+        report: datamill_core::ReportSink::memory(),
         work_dir: dir.path().join("work"),
         memory_budget: None,
         workers,
@@ -59,7 +59,7 @@ fn run(
         .filter(|(_, r)| v.get(**r) == Some("duplicate"))
         .map(|(d, _)| d.id().to_string())
         .collect();
-    let report = std::fs::read_to_string(cx.report_dir.join("clusters.jsonl")).unwrap();
+    let report = String::from_utf8(cx.report.get("clusters.jsonl").unwrap()).unwrap();
     (removed, clusters(&report))
 }
 

@@ -24,18 +24,19 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    match datamill_exec::run::plan_input(&p) {
-        Ok((files, units)) => {
+    match datamill_exec::plan::plan_input(&p) {
+        Ok(plan) => {
             let mut out = Stdout::default();
             let _ = writeln!(
                 out,
-                "{}: ok — {} stage(s), {} input file(s), {} work unit(s)",
+                "{}: ok — {} stage(s), {} input file(s), {} work unit(s), {} pass(es)",
                 pipeline.display(),
                 p.steps.len(),
-                files.len(),
-                units.len()
+                plan.files.len(),
+                plan.units.len(),
+                plan.passes.len()
             );
-            for n in datamill_exec::run::planning_notes(&p, &files, &units) {
+            for n in datamill_exec::plan::planning_notes(&plan) {
                 let _ = writeln!(out, "note: {n}");
             }
             ExitCode::SUCCESS

@@ -40,7 +40,7 @@
 //! by B then covers A and B); others are only checked. Saved with the same `by`,
 //! `normalize`, n-gram and paragraph settings, or refused.
 //!
-//! Report: `OUT/dedup/bloom_dedup/clusters.jsonl` — a Bloom filter does not know which
+//! Report: `OUT/reports/bloom_dedup/clusters.jsonl` — a Bloom filter does not know which
 //! earlier document a paragraph came from, so the report has one row per document that lost
 //! paragraphs or was dropped, in input order: `id`, `dropped`, `duplicate_fraction`, and
 //! `removed` (indexes of the removed paragraphs among the document's counted paragraphs).
@@ -67,11 +67,13 @@
 
 use crate::dedup::index::{IndexReader, IndexWriter, resolve_against};
 use crate::dedup::text::Normalize;
-use crate::dedup::{ReportWriter, pack, resolve};
+use crate::dedup::{pack, resolve};
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::ByteSize;
+use datamill_core::codec::{Dec, Enc};
 use datamill_core::{
-    DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
+    DecideCx, Decider, Doc, DocRef, GlobalStage, ReportFile, Stage, StageCx, StageError, Verdict,
+    Verdicts,
 };
 use fastbloom::BloomFilter;
 use serde::Deserialize;
@@ -367,6 +369,23 @@ impl StageSpec for BloomDedup {
 }
 
 impl GlobalStage for Built {
+    fn transform(&self, state: &[u8]) -> Result<Box<dyn Stage + '_>, StageError> {
+        let mut d = Dec::new(state, "bloom_dedup decision");
+        let n = d.len(16)?;
+        let mut removals = HashMap::with_capacity_and_hasher(n, Default::default());
+        for _ in 0..n {
+            let at = d.u64()?;
+            let m = d.len(4)?;
+            let ords = (0..m).map(|_| d.u32()).collect::<Result<Vec<_>, _>>()?;
+            removals.insert(at, ords);
+        }
+        d.end()?;
+        Ok(Box::new(Apply {
+            cfg: &self.cfg,
+            removals,
+        }))
+    }
+
     /// The summary: id length (u32) and id, paragraph count (u32), then per paragraph its
     /// piece index (u32), hash count (u32) and hashes (u64).
     fn summarize(&self, doc: &Doc, out: &mut Vec<u8>) -> Result<(), StageError> {
@@ -419,7 +438,7 @@ impl GlobalStage for Built {
             filter,
             extra,
             removals: HashMap::default(),
-            report: ReportWriter::create(&cx.report_dir, "clusters.jsonl")?,
+            report: Some(cx.report.jsonl("clusters.jsonl")?),
         }))
     }
 }
@@ -429,7 +448,7 @@ struct Decide<'a> {
     filter: BloomFilter,
     extra: Vec<BloomFilter>,
     removals: HashMap<u64, Vec<u32>, foldhash::fast::FixedState>,
-    report: ReportWriter,
+    report: Option<ReportFile>,
 }
 
 fn corrupt() -> StageError {
@@ -500,7 +519,8 @@ impl Decider for Decide<'_> {
             v.drop(at, "duplicate");
         }
         if dropped || !removed.is_empty() {
-            self.report.write(&serde_json::json!({
+            let report = self.report.as_mut().expect("observe before finish");
+            report.write(&serde_json::json!({
                 "id": id,
                 "dropped": dropped,
                 "duplicate_fraction": (fraction * 1e6).round() / 1e6,
@@ -513,12 +533,8 @@ impl Decider for Decide<'_> {
         Ok(())
     }
 
-    fn finish(&mut self, _: &mut Verdicts) -> Result<Option<Box<dyn Stage>>, StageError> {
-        let report = std::mem::replace(
-            &mut self.report,
-            ReportWriter::create(std::path::Path::new(""), "")?,
-        );
-        report.finish()?;
+    fn finish(&mut self, _: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
+        self.report.take().expect("finish once").finish()?;
         if let Some(p) = &self.st.save_index {
             let mut params = self.st.cfg.params();
             params["num_bits"] = (self.filter.num_bits() as u64).into();
@@ -533,20 +549,30 @@ impl Decider for Decide<'_> {
         if self.st.cfg.remove == Remove::Document {
             return Ok(None);
         }
-        Ok(Some(Box::new(Apply {
-            cfg: self.st.cfg.clone(),
-            removals: std::mem::take(&mut self.removals),
-        })))
+        // The transform's state: (document, removed paragraph ordinals), in input order.
+        let mut removals: Vec<(u64, Vec<u32>)> =
+            std::mem::take(&mut self.removals).into_iter().collect();
+        removals.sort_unstable_by_key(|r| r.0);
+        let mut e = Enc::default();
+        e.len(removals.len());
+        for (at, ords) in &removals {
+            e.u64(*at);
+            e.len(ords.len());
+            for &o in ords {
+                e.u32(o);
+            }
+        }
+        Ok(Some(e.finish()))
     }
 }
 
 /// The transform: removes the duplicate paragraphs found by the decider.
-struct Apply {
-    cfg: BloomDedup,
+struct Apply<'a> {
+    cfg: &'a BloomDedup,
     removals: HashMap<u64, Vec<u32>, foldhash::fast::FixedState>,
 }
 
-impl Stage for Apply {
+impl Stage for Apply<'_> {
     fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError> {
         let Some(at) = cx.doc_ref() else {
             return Err(StageError::Other(
@@ -599,7 +625,7 @@ mod tests {
             panic!("global")
         };
         let cx = DecideCx {
-            report_dir: dir.join("report"),
+            report: datamill_core::ReportSink::dir(dir.join("report")),
             ..Default::default()
         };
         let docs = docs

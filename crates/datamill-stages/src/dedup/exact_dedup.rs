@@ -22,7 +22,7 @@
 //! the documents that deduping A followed by B keeps from B. Indexes must have been saved
 //! with the same `field`, `lowercase` and `collapse_whitespace`.
 //!
-//! Report: `OUT/dedup/exact_dedup/clusters.jsonl`, one row per hash shared by several
+//! Report: `OUT/reports/exact_dedup/clusters.jsonl`, one row per hash shared by several
 //! documents (or found in an index), sorted by hash: `cluster` (the hash, hex), `kept` (the
 //! id kept, `null` when the hash was in an index), `members` (every document id, in input
 //! order, the kept one first) and `in_index`.
@@ -44,10 +44,12 @@
 
 use crate::dedup::index::{Cursor, IndexReader, IndexWriter, resolve_against};
 use crate::dedup::spill::{Record, Sorter};
-use crate::dedup::{ReportWriter, io_err, pack, resolve, unpack};
+use crate::dedup::{io_err, pack, resolve, unpack};
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::ByteSize;
-use datamill_core::{DecideCx, Decider, Doc, DocRef, GlobalStage, StageError, Verdicts};
+use datamill_core::{
+    DecideCx, Decider, Doc, DocRef, GlobalStage, ReportSink, StageError, Verdicts,
+};
 use serde::Deserialize;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -159,7 +161,8 @@ impl GlobalStage for Built {
             sorter: Sorter::new("exact_dedup", budget, &work),
             ids,
             against,
-            report_dir: cx.report_dir.clone(),
+            report: cx.report.clone(),
+            work,
         }))
     }
 }
@@ -286,7 +289,8 @@ struct FirstWins<'a> {
     sorter: Sorter<Entry>,
     ids: Ids,
     against: Vec<Cursor<u128>>,
-    report_dir: PathBuf,
+    report: ReportSink,
+    work: PathBuf,
 }
 
 impl Decider for FirstWins<'_> {
@@ -311,20 +315,14 @@ impl Decider for FirstWins<'_> {
         })
     }
 
-    fn finish(
-        &mut self,
-        v: &mut Verdicts,
-    ) -> Result<Option<Box<dyn datamill_core::Stage>>, StageError> {
-        let sorter = std::mem::replace(
-            &mut self.sorter,
-            Sorter::new("unused", None, &self.report_dir),
-        );
+    fn finish(&mut self, v: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
+        let sorter = std::mem::replace(&mut self.sorter, Sorter::new("unused", None, &self.work));
         let mut sorted = sorter.finish()?;
         let mut index = match &self.st.save_index {
             Some(p) => Some(IndexWriter::create(p, KIND, 16, self.st.cfg.params())?),
             None => None,
         };
-        let mut report = ReportWriter::create(&self.report_dir, "clusters.jsonl")?;
+        let mut report = self.report.jsonl("clusters.jsonl")?;
         let mut members: Vec<Entry> = Vec::new();
         let mut next = sorted.next_record()?;
         while let Some(first) = next {
@@ -400,7 +398,7 @@ mod tests {
             panic!("global")
         };
         let cx = DecideCx {
-            report_dir: dir.join("report"),
+            report: datamill_core::ReportSink::dir(dir.join("report")),
             work_dir: dir.join("work"),
             memory_budget: budget,
             workers: 1,

@@ -37,7 +37,7 @@
 //! deduping A followed by B, restricted to B. The indexes must have been saved with the same
 //! `unit`, `normalize` and `min_chars`.
 //!
-//! Report: `OUT/dedup/line_dedup/clusters.jsonl`, one row per removed unit for the
+//! Report: `OUT/reports/line_dedup/clusters.jsonl`, one row per removed unit for the
 //! `report_top` (default 1000) most frequent ones, by count then hash: `cluster` (the hash,
 //! hex), `count` (occurrences, index included), `in_index` (of which in `against` indexes),
 //! `removed` (occurrences removed from this input), `example` (the unit as first written in
@@ -65,16 +65,17 @@
 use crate::dedup::index::{Cursor, IndexReader, IndexWriter, resolve_against};
 use crate::dedup::spill::{Record, Sorter};
 use crate::dedup::text::{Normalize, Unit};
-use crate::dedup::{ReportWriter, pack, resolve};
+use crate::dedup::{pack, resolve};
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::ByteSize;
+use datamill_core::codec::{Dec, Enc};
 use datamill_core::{
-    DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
+    DecideCx, Decider, Doc, DocRef, GlobalStage, ReportSink, Stage, StageCx, StageError, Verdict,
+    Verdicts,
 };
 use serde::Deserialize;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 fn one() -> u64 {
     1
@@ -203,8 +204,74 @@ impl GlobalStage for Built {
             st: self,
             sorter: Sorter::new("line_dedup", budget, &work),
             against,
-            report_dir: cx.report_dir.clone(),
+            work,
         }))
+    }
+
+    fn transform(&self, state: &[u8]) -> Result<Box<dyn Stage + '_>, StageError> {
+        let mut d = Dec::new(state, "line_dedup decision");
+        let rows = Row::decode_all(&mut d)?;
+        let removal = match d.u8()? {
+            0 => {
+                let n = d.len(8)?;
+                let mut set = HashSet::with_capacity_and_hasher(n, Default::default());
+                for _ in 0..n {
+                    set.insert(d.u64()?);
+                }
+                Removal::All(set)
+            }
+            _ => {
+                let n = d.len(9)?;
+                let mut map = HashMap::with_capacity_and_hasher(n, Default::default());
+                for _ in 0..n {
+                    let h = d.u64()?;
+                    let cut = match d.u8()? {
+                        0 => None,
+                        _ => Some((d.u64()?, d.u32()?)),
+                    };
+                    map.insert(h, cut);
+                }
+                Removal::After(map)
+            }
+        };
+        d.end()?;
+        let want = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.first, i as u32))
+            .collect();
+        Ok(Box::new(Apply {
+            cfg: &self.cfg,
+            removal,
+            want,
+        }))
+    }
+
+    /// Writes `clusters.jsonl`: the rows the decision chose, with the examples the transform
+    /// noted (slot, document id, text) while it saw each row's first occurrence.
+    fn finish_report(
+        &self,
+        state: &[u8],
+        notes: &[Vec<u8>],
+        report: &ReportSink,
+    ) -> Result<(), StageError> {
+        let rows = Row::decode_all(&mut Dec::new(state, "line_dedup decision"))?;
+        let mut got: Vec<Option<(String, String)>> = vec![None; rows.len()];
+        for n in notes {
+            let mut d = Dec::new(n, "line_dedup report note");
+            let slot = d.u32()? as usize;
+            let (id, ex) = (d.str()?, d.str()?);
+            d.end()?;
+            let g = got
+                .get_mut(slot)
+                .ok_or_else(|| StageError::Other("line_dedup report note: no such row".into()))?;
+            g.get_or_insert((id, ex));
+        }
+        let mut w = report.jsonl("clusters.jsonl")?;
+        for (r, g) in rows.iter().zip(&got) {
+            w.write(&r.json(g.as_ref()))?;
+        }
+        w.finish()
     }
 }
 
@@ -236,7 +303,7 @@ struct Decide<'a> {
     st: &'a Built,
     sorter: Sorter<Occ>,
     against: Vec<Cursor<(u64, u64)>>,
-    report_dir: PathBuf,
+    work: PathBuf,
 }
 
 /// One row of the report.
@@ -250,6 +317,33 @@ struct Row {
 }
 
 impl Row {
+    fn encode_all(rows: &[Row], e: &mut Enc) {
+        e.len(rows.len());
+        for r in rows {
+            e.u64(r.hash);
+            e.u64(r.count);
+            e.u64(r.in_index);
+            e.u64(r.removed);
+            e.u64(r.first.0);
+            e.u32(r.first.1);
+        }
+    }
+
+    fn decode_all(d: &mut Dec) -> Result<Vec<Row>, StageError> {
+        let n = d.len(44)?;
+        (0..n)
+            .map(|_| {
+                Ok(Row {
+                    hash: d.u64()?,
+                    count: d.u64()?,
+                    in_index: d.u64()?,
+                    removed: d.u64()?,
+                    first: (d.u64()?, d.u32()?),
+                })
+            })
+            .collect()
+    }
+
     fn json(&self, example: Option<&(String, String)>) -> serde_json::Value {
         serde_json::json!({
             "cluster": format!("{:016x}", self.hash),
@@ -288,12 +382,9 @@ impl Decider for Decide<'_> {
         Ok(())
     }
 
-    fn finish(&mut self, _: &mut Verdicts) -> Result<Option<Box<dyn Stage>>, StageError> {
+    fn finish(&mut self, _: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
         let cfg = &self.st.cfg;
-        let sorter = std::mem::replace(
-            &mut self.sorter,
-            Sorter::new("unused", None, &self.report_dir),
-        );
+        let sorter = std::mem::replace(&mut self.sorter, Sorter::new("unused", None, &self.work));
         let mut sorted = sorter.finish()?;
         let mut index = match &self.st.save_index {
             Some(p) => Some(IndexWriter::create(p, KIND, 16, cfg.params())?),
@@ -382,35 +473,52 @@ impl Decider for Decide<'_> {
             w.finish()?;
         }
         rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.hash.cmp(&b.hash)));
-        let mut w = ReportWriter::create(&self.report_dir, "clusters.jsonl")?;
-        for r in &rows {
-            w.write(&r.json(None))?;
+        // The decision: the report's rows (the report is written once the transform has
+        // seen each row's first occurrence), then what to remove, sorted by hash.
+        let mut e = Enc::default();
+        Row::encode_all(&rows, &mut e);
+        match removal {
+            Removal::All(set) => {
+                let mut v: Vec<u64> = set.into_iter().collect();
+                v.sort_unstable();
+                e.u8(0);
+                e.len(v.len());
+                for h in v {
+                    e.u64(h);
+                }
+            }
+            Removal::After(map) => {
+                let mut v: Vec<(u64, Option<(u64, u32)>)> = map.into_iter().collect();
+                v.sort_unstable();
+                e.u8(1);
+                e.len(v.len());
+                for (h, cut) in v {
+                    e.u64(h);
+                    match cut {
+                        None => e.u8(0),
+                        Some((p, o)) => {
+                            e.u8(1);
+                            e.u64(p);
+                            e.u32(o);
+                        }
+                    }
+                }
+            }
         }
-        w.finish()?;
-        let want = rows.iter().enumerate().map(|(i, r)| (r.first, i)).collect();
-        let got = Mutex::new(vec![None; rows.len()]);
-        Ok(Some(Box::new(Apply {
-            cfg: cfg.clone(),
-            removal,
-            report_dir: self.report_dir.clone(),
-            rows,
-            want,
-            got,
-        })))
+        Ok(Some(e.finish()))
     }
 }
 
-/// The transform: removes the duplicate units of each document.
-struct Apply {
-    cfg: LineDedup,
+/// The transform: removes the duplicate units of each document, and notes the text of each
+/// report row's first occurrence.
+struct Apply<'a> {
+    cfg: &'a LineDedup,
     removal: Removal,
-    report_dir: PathBuf,
-    rows: Vec<Row>,
-    want: HashMap<(u64, u32), usize>,
-    got: Mutex<Vec<Option<(String, String)>>>,
+    /// Report row of each first occurrence (document, unit ordinal).
+    want: HashMap<(u64, u32), u32>,
 }
 
-impl Stage for Apply {
+impl Stage for Apply<'_> {
     fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError> {
         let pos = cx.doc_ref().map(pack);
         if pos.is_none() && matches!(self.removal, Removal::After(_)) {
@@ -428,7 +536,11 @@ impl Stage for Apply {
                 && let Some(&slot) = self.want.get(&(p, ord))
             {
                 let ex: String = text[r.clone()].trim().chars().take(500).collect();
-                self.got.lock().expect("report lock")[slot] = Some((doc.id().to_string(), ex));
+                let mut note = Enc::default();
+                note.u32(slot);
+                note.str(doc.id());
+                note.str(&ex);
+                cx.note(note.finish());
             }
             let gone = match &self.removal {
                 Removal::All(s) => s.contains(h),
@@ -469,18 +581,6 @@ impl Stage for Apply {
     }
 }
 
-impl Drop for Apply {
-    /// Rewrites the report with the examples seen while transforming.
-    fn drop(&mut self) {
-        let got = self.got.get_mut().map(std::mem::take).unwrap_or_default();
-        if self.rows.is_empty() || got.iter().all(Option::is_none) {
-            return;
-        }
-        let lines = self.rows.iter().zip(&got).map(|(r, g)| r.json(g.as_ref()));
-        let _ = crate::dedup::write_report(&self.report_dir, "clusters.jsonl", lines);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,7 +605,7 @@ mod tests {
             panic!("global")
         };
         let cx = DecideCx {
-            report_dir: dir.join("report"),
+            report: datamill_core::ReportSink::dir(dir.join("report")),
             work_dir: dir.join("work"),
             memory_budget: budget,
             workers: 1,

@@ -18,7 +18,7 @@
 //! cluster (datatrove, without verification, drops on any band collision, and chains of
 //! collisions join dissimilar documents).
 //!
-//! The report `OUT/dedup/minhash_dedup/clusters.jsonl` has one line per cluster of two or more
+//! The report `OUT/reports/minhash_dedup/clusters.jsonl` has one line per cluster of two or more
 //! documents, in input order of their first member: `{"cluster": n, "size": k, "kept": id,
 //! "members": [ids in input order]}`; `summary.json` beside it has the counts (documents,
 //! signed, too short, candidate clusters, clusters, removed, Jaccard checks) and parameters.
@@ -497,10 +497,7 @@ impl Decider for MinhashDecider<'_> {
         Ok(())
     }
 
-    fn finish(
-        &mut self,
-        verdicts: &mut Verdicts,
-    ) -> Result<Option<Box<dyn datamill_core::Stage>>, StageError> {
+    fn finish(&mut self, verdicts: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
         let res = self.decide(verdicts);
         self.store.cleanup();
         let _ = std::fs::remove_dir_all(&self.work);
@@ -820,10 +817,7 @@ impl MinhashDecider<'_> {
             }
         }
         let id_of = |s: u32| -> &str { &ids[needed.binary_search(&s).expect("needed id")] };
-        let dir = &self.cx.report_dir;
-        std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-        let path = dir.join("clusters.jsonl");
-        let mut w = BufWriter::new(File::create(&path).map_err(|e| io_err(&path, e))?);
+        let mut w = self.cx.report.jsonl("clusters.jsonl")?;
         for (i, (kept, members)) in clusters.iter().enumerate() {
             let mut row = serde_json::json!({
                 "cluster": i,
@@ -839,12 +833,9 @@ impl MinhashDecider<'_> {
             if !old.is_empty() {
                 row["in_index"] = serde_json::json!(old);
             }
-            serde_json::to_writer(&mut w, &row)
-                .map_err(std::io::Error::other)
-                .and_then(|_| w.write_all(b"\n"))
-                .map_err(|e| io_err(&path, e))?;
+            w.write(&row)?;
         }
-        w.flush().map_err(|e| io_err(&path, e))?;
+        w.finish()?;
         let st = self.st;
         let info = serde_json::json!({
             "counts": summary,
@@ -856,9 +847,7 @@ impl MinhashDecider<'_> {
                 "keep": format!("{:?}", st.keep),
             }
         });
-        let path = dir.join("summary.json");
-        std::fs::write(&path, serde_json::to_vec_pretty(&info).expect("json"))
-            .map_err(|e| io_err(&path, e))
+        self.cx.report.json("summary.json", &info)
     }
 }
 
@@ -945,7 +934,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let per = docs.len().div_ceil(units);
         let cx = DecideCx {
-            report_dir: dir.path().join("report"),
+            report: datamill_core::ReportSink::dir(dir.path().join("report")),
             work_dir: dir.path().join("work"),
             memory_budget: memory,
             workers,
@@ -959,11 +948,8 @@ mod tests {
         );
         Run {
             verdicts: decided.reasons(),
-            clusters: std::fs::read_to_string(cx.report_dir.join("clusters.jsonl")).unwrap(),
-            summary: serde_json::from_slice(
-                &std::fs::read(cx.report_dir.join("summary.json")).unwrap(),
-            )
-            .unwrap(),
+            clusters: String::from_utf8(cx.report.get("clusters.jsonl").unwrap()).unwrap(),
+            summary: serde_json::from_slice(&cx.report.get("summary.json").unwrap()).unwrap(),
         }
     }
 
@@ -1181,7 +1167,7 @@ mod incremental_tests {
 
     fn cx(dir: &Path) -> DecideCx {
         DecideCx {
-            report_dir: dir.join("report"),
+            report: datamill_core::ReportSink::dir(dir.join("report")),
             work_dir: dir.join("work"),
             memory_budget: None,
             workers: 2,

@@ -34,7 +34,7 @@
 //! result is the same as in memory. Besides that, the decider holds 24 bytes per document,
 //! and the transform 24 bytes per edited document plus 8 per span.
 //!
-//! Report: `OUT/dedup/substring_dedup/clusters.jsonl`, one row per distinct removed span
+//! Report: `OUT/reports/substring_dedup/clusters.jsonl`, one row per distinct removed span
 //! text for the `report_top` (default 1000) that removed the most bytes: `cluster` (xxh3-64
 //! of the span, hex), `length` (bytes), `occurrences` (spans with that exact text removed),
 //! `bytes_removed`, `example` (the span, cut at 500 characters) and `example_id` (the first
@@ -147,7 +147,7 @@ mod tests {
             panic!("global")
         };
         let cx = DecideCx {
-            report_dir: dir.join("report"),
+            report: datamill_core::ReportSink::dir(dir.join("report")),
             work_dir: dir.join("work"),
             memory_budget: budget,
             workers: 1,

@@ -47,7 +47,7 @@
 //! `token_count` stage before). If fewer documents are eligible than asked for, all eligible
 //! documents are kept.
 //!
-//! Report: `OUT/dedup/dsir/dsir.json` holds the counts (documents, eligible, selected, n-grams
+//! Report: `OUT/reports/dsir/dsir.json` holds the counts (documents, eligible, selected, n-grams
 //! of raw, fitted raw and target) and the **KL reduction** of the selection, the paper's metric:
 //! `KL(p_target ‖ p_raw) − KL(p_target ‖ p_selected)` over the hashed bucket distributions (raw =
 //! all documents reaching the stage), with `KL(p ‖ q) = Σ p_i (ln(p_i + 1e-8) − ln(q_i + 1e-8))`,
@@ -111,9 +111,10 @@ pub use features::{Featurizer, Scratch};
 pub use numpy_rng::Mt19937;
 
 use crate::{BuildCx, StageSpec, Step};
+use datamill_core::codec::{Dec, Enc};
 use datamill_core::{
-    DecideCx, Decider, Doc, DocRef, FieldNames, GlobalStage, Stage, StageCx, StageError, Verdict,
-    Verdicts,
+    DecideCx, Decider, Doc, DocRef, FieldNames, GlobalStage, ReportSink, Stage, StageCx,
+    StageError, Verdict, Verdicts,
 };
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -518,6 +519,24 @@ impl Built {
 }
 
 impl GlobalStage for Built {
+    fn transform(&self, state: &[u8]) -> Result<Box<dyn Stage + '_>, StageError> {
+        let mut d = Dec::new(state, "dsir decision");
+        let named = d.u8()? != 0;
+        let n = d.len(18)?;
+        let mut by_ref = HashMap::with_capacity(n);
+        for _ in 0..n {
+            let at = d.u64()?;
+            let w = d.f64()?;
+            by_ref.insert(at, (w, d.u16()?));
+        }
+        d.end()?;
+        Ok(Box::new(WriteWeight {
+            by_ref,
+            field: &self.weight_field,
+            targets: named.then_some(&self.target[..]),
+        }))
+    }
+
     fn summarize(&self, doc: &Doc, out: &mut Vec<u8>) -> Result<(), StageError> {
         let tokens = match self.amount {
             Amount::Tokens(_) => match doc.get_value(&self.token_field) {
@@ -560,7 +579,7 @@ impl GlobalStage for Built {
         };
         Ok(Box::new(DsirDecider {
             b: self,
-            report_dir: cx.report_dir.clone(),
+            report: cx.report.clone(),
             targets,
             raw: vec![0; nb],
             fit: vec![0; nb],
@@ -662,7 +681,7 @@ impl Store {
 
 struct DsirDecider<'a> {
     b: &'a Built,
-    report_dir: PathBuf,
+    report: ReportSink,
     /// Per target: bucket counts and documents (one target unless `separate_targets`).
     targets: Vec<(Vec<u64>, u64)>,
     raw: Vec<u64>,
@@ -705,7 +724,7 @@ impl Decider for DsirDecider<'_> {
         Ok(())
     }
 
-    fn finish(&mut self, v: &mut Verdicts) -> Result<Option<Box<dyn Stage>>, StageError> {
+    fn finish(&mut self, v: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
         let b = self.b;
         let nt = self.targets.len();
         let log_diffs: Vec<Vec<f64>> = self
@@ -909,7 +928,7 @@ impl Decider for DsirDecider<'_> {
         let kl_raw = kl(&pooled, &self.raw);
         let kl_sel = kl(&pooled, &sel_counts);
         let kl_random = kl(&pooled, &random_counts);
-        if !self.report_dir.as_os_str().is_empty() {
+        {
             let mut report = serde_json::json!({
                 "docs": n,
                 "eligible": eligible.len(),
@@ -951,40 +970,36 @@ impl Decider for DsirDecider<'_> {
                     })
                     .collect();
             }
-            let dir = &self.report_dir;
-            let path = dir.join("dsir.json");
-            std::fs::create_dir_all(dir)
-                .and_then(|_| {
-                    std::fs::write(
-                        &path,
-                        serde_json::to_vec_pretty(&report).unwrap_or_default(),
-                    )
-                })
-                .map_err(|e| StageError::Io {
-                    context: format!("writing {}", path.display()),
-                    source: e,
-                })?;
+            self.report.json("dsir.json", &report)?;
         }
         if b.weight_field.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Box::new(WriteWeight {
-            by_ref,
-            field: b.weight_field.clone(),
-            targets: (nt > 1).then(|| b.target.clone()),
-        })))
+        // The transform's state: whether targets are named, then (document, weight, target)
+        // of every selected document, in input order.
+        let mut sel: Vec<(u64, (f64, u16))> = by_ref.into_iter().collect();
+        sel.sort_unstable_by_key(|s| s.0);
+        let mut e = Enc::default();
+        e.u8(u8::from(nt > 1));
+        e.len(sel.len());
+        for (at, (w, t)) in sel {
+            e.u64(at);
+            e.f64(w);
+            e.u16(t);
+        }
+        Ok(Some(e.finish()))
     }
 }
 
 /// The transform run on kept documents: writes the weight the selection used (and, with
 /// several targets, the target whose share chose the document), found by document reference.
-struct WriteWeight {
+struct WriteWeight<'a> {
     by_ref: HashMap<u64, (f64, u16)>,
-    field: String,
-    targets: Option<Vec<String>>,
+    field: &'a str,
+    targets: Option<&'a [String]>,
 }
 
-impl Stage for WriteWeight {
+impl Stage for WriteWeight<'_> {
     fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError> {
         let found = cx
             .doc_ref()
@@ -994,7 +1009,7 @@ impl Stage for WriteWeight {
                 "dsir: a kept document the selection does not know (a bug)".into(),
             ));
         };
-        doc.set(&self.field, &w);
+        doc.set(self.field, &w);
         if let Some(names) = &self.targets {
             doc.set("dsir_target", &names[t as usize]);
         }

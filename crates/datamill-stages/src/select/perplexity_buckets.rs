@@ -35,6 +35,7 @@
 use crate::annotate::perplexity::{Scoring, Tokenizer};
 use crate::select::score_select::percentile;
 use crate::{BuildCx, StageSpec, Step};
+use datamill_core::codec::{Dec, Enc};
 use datamill_core::{
     DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
 };
@@ -179,6 +180,19 @@ impl GlobalStage for Built {
         Ok(())
     }
 
+    fn transform(&self, state: &[u8]) -> Result<Box<dyn Stage + '_>, StageError> {
+        let mut d = Dec::new(state, "perplexity_buckets decision");
+        let n = d.len(17)?;
+        let mut at = HashMap::with_capacity_and_hasher(n, Default::default());
+        for _ in 0..n {
+            let r = crate::dedup::unpack(d.u64()?);
+            let pp = d.f64()?;
+            at.insert(r, (pp, d.u8()?));
+        }
+        d.end()?;
+        Ok(Box::new(Label { b: self, at }))
+    }
+
     fn decider(&self, _: &DecideCx) -> Result<Box<dyn Decider + '_>, StageError> {
         Ok(Box::new(Decide {
             b: self,
@@ -207,7 +221,7 @@ impl Decider for Decide<'_> {
         Ok(())
     }
 
-    fn finish(&mut self, v: &mut Verdicts) -> Result<Option<Box<dyn Stage>>, StageError> {
+    fn finish(&mut self, v: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
         let mut sorted: Vec<f64> = self.docs.iter().filter_map(|d| d.1).collect();
         sorted.sort_by(f64::total_cmp);
         let cutoffs: Vec<f64> = if sorted.is_empty() {
@@ -219,7 +233,10 @@ impl Decider for Decide<'_> {
                 .map(|&p| percentile(&sorted, p))
                 .collect()
         };
-        let mut at: HashMap<DocRef, (f64, u8), foldhash::fast::FixedState> = HashMap::default();
+        // The transform's state: (document, perplexity, label) of every kept document, in
+        // input order.
+        let mut at = Enc::default();
+        let mut kept = Vec::new();
         for &(r, pp) in &self.docs {
             let label = match pp {
                 None => u8::MAX,
@@ -239,27 +256,26 @@ impl Decider for Decide<'_> {
                 v.drop(r, "perplexity_bucket");
                 continue;
             }
-            at.insert(r, (pp.unwrap_or(f64::NAN), label));
+            kept.push((r, pp.unwrap_or(f64::NAN), label));
         }
         self.docs = Vec::new();
-        Ok(Some(Box::new(Label {
-            at,
-            field: self.b.field.clone(),
-            bucket_field: self.b.bucket_field.clone(),
-            labels: self.b.labels.clone(),
-        })))
+        at.len(kept.len());
+        for (r, pp, label) in kept {
+            at.u64(crate::dedup::pack(r));
+            at.f64(pp);
+            at.u8(label);
+        }
+        Ok(Some(at.finish()))
     }
 }
 
 /// Writes the perplexity and the bucket label of a kept document.
-struct Label {
+struct Label<'a> {
+    b: &'a Built,
     at: HashMap<DocRef, (f64, u8), foldhash::fast::FixedState>,
-    field: String,
-    bucket_field: String,
-    labels: Arc<Vec<String>>,
 }
 
-impl Stage for Label {
+impl Stage for Label<'_> {
     fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError> {
         let Some(&(pp, label)) = cx.doc_ref().and_then(|r| self.at.get(&r)) else {
             return Err(StageError::Other(format!(
@@ -268,10 +284,10 @@ impl Stage for Label {
             )));
         };
         if label == u8::MAX {
-            doc.set(&self.bucket_field, "all");
+            doc.set(&self.b.bucket_field, "all");
         } else {
-            doc.set(&self.field, &pp);
-            doc.set(&self.bucket_field, &self.labels[label as usize]);
+            doc.set(&self.b.field, &pp);
+            doc.set(&self.b.bucket_field, &self.b.labels[label as usize]);
         }
         Ok(Verdict::Keep)
     }

@@ -66,12 +66,12 @@
 //! ```
 
 use crate::{BuildCx, StageSpec, Step};
+use datamill_core::codec::{Dec, Enc};
 use datamill_core::{
     DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
 };
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 fn default_token_field() -> String {
     "token_count".into()
@@ -338,6 +338,23 @@ impl GlobalStage for Built {
         Ok(())
     }
 
+    fn transform(&self, state: &[u8]) -> Result<Box<dyn Stage + '_>, StageError> {
+        let mut d = Dec::new(state, "score_select decision");
+        let n = d.len(9)?;
+        let mut cutoffs = HashMap::with_capacity(n);
+        for _ in 0..n {
+            let name = match d.u8()? {
+                0 => None,
+                _ => Some(d.str()?),
+            };
+            let m = d.len(8)?;
+            let c = (0..m).map(|_| d.f64()).collect::<Result<Vec<_>, _>>()?;
+            cutoffs.insert(name, c);
+        }
+        d.end()?;
+        Ok(Box::new(Label { b: self, cutoffs }))
+    }
+
     fn decider(&self, _: &DecideCx) -> Result<Box<dyn Decider + '_>, StageError> {
         Ok(Box::new(Select {
             b: self,
@@ -410,7 +427,7 @@ impl Decider for Select<'_> {
         Ok(())
     }
 
-    fn finish(&mut self, v: &mut Verdicts) -> Result<Option<Box<dyn Stage>>, StageError> {
+    fn finish(&mut self, v: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
         let b = self.b;
         // Ranking: best first, ties by input order (docs are in input order).
         let mut order: Vec<usize> = (0..self.docs.len()).collect();
@@ -421,7 +438,7 @@ impl Decider for Select<'_> {
                 .then(x.cmp(&y))
         });
         let mut candidate = vec![true; self.docs.len()];
-        let mut transform: Option<Box<dyn Stage>> = None;
+        let mut transform: Option<Vec<u8>> = None;
         match b.mode {
             None => {}
             Some(Mode::Threshold) => {
@@ -484,10 +501,25 @@ impl Decider for Select<'_> {
                         }
                     }
                 }
-                transform = Some(Box::new(Label {
-                    b: b.clone(),
-                    cutoffs: Arc::new(cutoffs),
-                }));
+                // The transform's state: every stratum's cutoffs, strata sorted.
+                let mut strata: Vec<(&Option<String>, &Vec<f64>)> = cutoffs.iter().collect();
+                strata.sort_by(|a, b| a.0.cmp(b.0));
+                let mut e = Enc::default();
+                e.len(strata.len());
+                for (name, c) in strata {
+                    match name {
+                        None => e.u8(0),
+                        Some(n) => {
+                            e.u8(1);
+                            e.str(n);
+                        }
+                    }
+                    e.len(c.len());
+                    for &x in c {
+                        e.f64(x);
+                    }
+                }
+                transform = Some(e.finish());
             }
         }
         if let Some(budget) = b.budget {
@@ -513,12 +545,12 @@ impl Decider for Select<'_> {
 }
 
 /// Writes the bucket label of a kept document (buckets mode).
-struct Label {
-    b: Built,
-    cutoffs: Arc<HashMap<Option<String>, Vec<f64>>>,
+struct Label<'a> {
+    b: &'a Built,
+    cutoffs: HashMap<Option<String>, Vec<f64>>,
 }
 
-impl Stage for Label {
+impl Stage for Label<'_> {
     fn process(&self, doc: &mut Doc, _: &mut StageCx) -> Result<Verdict, StageError> {
         let bk = self.b.buckets.as_ref().expect("buckets mode");
         let Some(score) = number(doc, &self.b.field) else {

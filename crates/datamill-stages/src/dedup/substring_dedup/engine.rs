@@ -2,9 +2,11 @@
 //! `datamill-suffix` crate).
 
 use super::SubstringDedup;
-use crate::dedup::{ReportWriter, io_err, pack};
+use crate::dedup::{io_err, pack};
+use datamill_core::codec::{Dec, Enc};
 use datamill_core::{
-    DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
+    DecideCx, Decider, Doc, DocRef, GlobalStage, ReportSink, Stage, StageCx, StageError, Verdict,
+    Verdicts,
 };
 use datamill_suffix::{Corpus, CorpusWriter, Options, SuffixError, find_spans};
 use std::collections::HashMap;
@@ -51,7 +53,37 @@ impl GlobalStage for Built {
             id_offs: vec![0],
             refs: Vec::new(),
             work,
-            report_dir: cx.report_dir.clone(),
+            report: cx.report.clone(),
+        }))
+    }
+
+    fn transform(&self, state: &[u8]) -> Result<Box<dyn Stage + '_>, StageError> {
+        let mut d = Dec::new(state, "substring_dedup decision");
+        let n = d.len(28)?;
+        let mut cuts = Vec::with_capacity(n);
+        for _ in 0..n {
+            cuts.push(Cut {
+                pos: d.u64()?,
+                text_hash: d.u64()?,
+                first: d.u64()? as usize,
+                n: d.u32()?,
+            });
+        }
+        let n = d.len(8)?;
+        let mut spans = Vec::with_capacity(n);
+        for _ in 0..n {
+            spans.push((d.u32()?, d.u32()?));
+        }
+        d.end()?;
+        if cuts.iter().any(|c| c.first + c.n as usize > spans.len()) {
+            return Err(StageError::Other(
+                "substring_dedup decision: corrupt data".into(),
+            ));
+        }
+        Ok(Box::new(Apply {
+            cfg: &self.cfg,
+            cuts,
+            spans,
         }))
     }
 }
@@ -67,7 +99,7 @@ struct Decide<'a> {
     /// Packed [`DocRef`] of every document, in input (= corpus) order.
     refs: Vec<u64>,
     work: PathBuf,
-    report_dir: PathBuf,
+    report: ReportSink,
 }
 
 /// The spans of one edited document.
@@ -106,7 +138,7 @@ impl Decider for Decide<'_> {
         Ok(())
     }
 
-    fn finish(&mut self, _: &mut Verdicts) -> Result<Option<Box<dyn Stage>>, StageError> {
+    fn finish(&mut self, _: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
         let cfg = &self.st.cfg;
         self.ids.flush().map_err(|e| io_err(&self.ids_path, e))?;
         let corpus = self
@@ -154,10 +186,8 @@ impl Decider for Decide<'_> {
         .map_err(suffix_err)?;
         let bytes: u64 = spans.iter().map(|&(a, b)| u64::from(b - a)).sum();
         self.report(&corpus, agg)?;
-        crate::dedup::write_report(
-            &self.report_dir,
-            "summary.json",
-            [serde_json::json!({
+        let mut summary = self.report.jsonl("summary.json")?;
+        summary.write(&serde_json::json!({
                 "min_length": cfg.min_length,
                 "keep_first": cfg.keep_first,
                 "memory_budget": self.budget,
@@ -170,15 +200,25 @@ impl Decider for Decide<'_> {
                 "documents_edited": cuts.len(),
                 "spans": spans.len(),
                 "bytes": bytes,
-            })],
-        )?;
+        }))?;
+        summary.finish()?;
         let _ = std::fs::remove_file(corpus.path());
         let _ = std::fs::remove_file(&self.ids_path);
-        Ok(Some(Box::new(Apply {
-            cfg: cfg.clone(),
-            cuts,
-            spans,
-        })))
+        // The transform's state: the edited documents (sorted by position) and their spans.
+        let mut e = Enc::default();
+        e.len(cuts.len());
+        for c in &cuts {
+            e.u64(c.pos);
+            e.u64(c.text_hash);
+            e.u64(c.first as u64);
+            e.u32(c.n);
+        }
+        e.len(spans.len());
+        for &(a, b) in &spans {
+            e.u32(a);
+            e.u32(b);
+        }
+        Ok(Some(e.finish()))
     }
 }
 
@@ -205,7 +245,7 @@ impl Decide<'_> {
             f.read_exact_at(&mut buf, at).map_err(|e| io_err(path, e))?;
             Ok(buf)
         };
-        let mut w = ReportWriter::create(&self.report_dir, "clusters.jsonl")?;
+        let mut w = self.report.jsonl("clusters.jsonl")?;
         for (hash, a) in &rows {
             let at = corpus.doc_range(a.doc).start + u64::from(a.start);
             // 500 characters take at most 2000 bytes.
@@ -232,14 +272,14 @@ impl Decide<'_> {
 }
 
 /// The transform: cuts the spans out of each edited document.
-struct Apply {
-    cfg: SubstringDedup,
+struct Apply<'a> {
+    cfg: &'a SubstringDedup,
     /// Sorted by `pos`.
     cuts: Vec<Cut>,
     spans: Vec<(u32, u32)>,
 }
 
-impl Stage for Apply {
+impl Stage for Apply<'_> {
     fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError> {
         let Some(at) = cx.doc_ref() else {
             return Err(StageError::Other(

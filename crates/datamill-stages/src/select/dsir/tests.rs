@@ -113,7 +113,9 @@ fn decide(
     report: Option<&std::path::Path>,
 ) -> Vec<Option<String>> {
     let cx = DecideCx {
-        report_dir: report.map(|p| p.to_path_buf()).unwrap_or_default(),
+        report: report.map_or_else(datamill_core::ReportSink::memory, |p| {
+            datamill_core::ReportSink::dir(p)
+        }),
         ..Default::default()
     };
     let decided = crate::testing::decide(stage, summaries, usize::MAX, &cx);
