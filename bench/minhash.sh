@@ -61,7 +61,7 @@ $body
 compression = "none"
 TOML
   measure "datamill_${cfg}_$w" "$DATAMILL" run "$d/pipeline.toml" --output "$d/out" --workers "${w#w}" --quiet --force
-  report "datamill_${cfg}_$w" "$DOCS_N" "removed=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['counts']['removed'])" "$d/out/dedup/minhash_dedup/summary.json")"
+  report "datamill_${cfg}_$w" "$DOCS_N" "removed=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['counts']['removed'])" "$d/out/reports/minhash_dedup/summary.json")"
 done
 
 for p in $PEERS; do
@@ -81,8 +81,8 @@ done
 
 # compat = "datatrove" must remove exactly datatrove's ids (when datatrove saw the whole input).
 if [ -s "$OUT/datatrove/removed_ids.txt" ] && [ -z "${DT_LIMIT:-}" ] \
-   && [ -s "$OUT/datamill_compat_w2/out/dedup/minhash_dedup/clusters.jsonl" ]; then
-  python3 - "$OUT/datamill_compat_w2/out/dedup/minhash_dedup/clusters.jsonl" "$OUT/datatrove/removed_ids.txt" <<'PY'
+   && [ -s "$OUT/datamill_compat_w2/out/reports/minhash_dedup/clusters.jsonl" ]; then
+  python3 - "$OUT/datamill_compat_w2/out/reports/minhash_dedup/clusters.jsonl" "$OUT/datatrove/removed_ids.txt" <<'PY'
 import json, sys
 ours = set()
 for line in open(sys.argv[1], encoding="utf-8"):

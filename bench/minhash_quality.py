@@ -5,7 +5,7 @@ of the neardup sample, per shard kind (stdlib only).
 Usage: bench/minhash_quality.py [--datamill BIN] [--input NEARDUP.jsonl] [--peer NAME=CLUSTERS.jsonl ...]
                                 [--config NAME='toml lines' ...] [--workdir DIR]
 Runs `datamill run` once per configuration (default: the configurations of the docs table) on the
-input and reads OUT/dedup/minhash_dedup/clusters.jsonl. Peers' cluster files ({"members": [...]}
+input and reads OUT/reports/minhash_dedup/clusters.jsonl. Peers' cluster files ({"members": [...]}
 or {"kept": id, "removed": [...]}) can be added, e.g. datatrove's golden clusters.
 
 A predicted pair is two documents in one output cluster (the kept one and each removed one, and

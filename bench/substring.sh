@@ -63,7 +63,7 @@ run() { # run NAME EXTRA-ARGS...
     "$DATAMILL" run "$OUT/bench.toml" --output "$OUT/$name" --workers "$WORKERS" "$@" > "$OUT/$name.log" 2>&1
   read -r wall user sys rss < "$OUT/$name.time"
   echo "RESULT $name wall_s=$wall user_s=$user sys_s=$sys peak_rss_mb=$((rss / 1024))"
-  echo "  summary: $(cat "$OUT/$name/dedup/substring_dedup/summary.json")"
+  echo "  summary: $(cat "$OUT/$name/reports/substring_dedup/summary.json")"
   python3 - "$OUT/$name/stats.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))

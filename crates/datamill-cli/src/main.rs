@@ -22,6 +22,11 @@ enum Command {
     Run(cmd::run::RunArgs),
     /// Check a pipeline file and its inputs without running it.
     Validate(cmd::validate::ValidateArgs),
+    /// Plan a run without running it: store the plan in the output folder and print its
+    /// tasks, one wave (tasks that may run at once) per line.
+    Plan(cmd::plan::PlanArgs),
+    /// Run one task of a planned run (as `datamill plan` prints it) from any process.
+    Task(cmd::task::TaskArgs),
     /// List the stages, or show one stage's documentation.
     Stages(cmd::stages::StagesArgs),
     /// Fit scaling laws and plan data, epochs and model size.
@@ -40,6 +45,8 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => cmd::run::run(args),
         Command::Validate(args) => cmd::validate::run(&args),
+        Command::Plan(args) => cmd::plan::run(args),
+        Command::Task(args) => cmd::task::run(&args),
         Command::Stages(args) => cmd::stages::run(&args),
         Command::Scaling(c) => or_fail(cmd::scaling::run(&c, &mut Stdout::default())),
         Command::LabelIssues(args) => {

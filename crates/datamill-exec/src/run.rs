@@ -108,14 +108,11 @@ pub fn output_dir(p: &Pipeline, opts: &RunOptions) -> Result<PathBuf, RunError> 
     }
 }
 
-/// Runs a pipeline. `stop` can be set from another thread to interrupt at the next task.
-pub fn run(
-    p: &Pipeline,
-    opts: &RunOptions,
-    progress: &Progress,
-    stop: &AtomicBool,
-) -> Result<RunReport, RunError> {
-    let started = Instant::now();
+/// Plans a run of `p` (or reuses the plan stored in the output folder if the pipeline and the
+/// input files are unchanged), refuses an output folder holding another run unless
+/// `opts.force`, and stores the plan. Returns the plan and the output folder; any executor can
+/// then run its tasks (see [`crate::task::run_task`]).
+pub fn prepare(p: &Pipeline, opts: &RunOptions) -> Result<(Plan, PathBuf), RunError> {
     let out = output_dir(p, opts)?;
     let layout = Layout::new(&out);
     let files = describe_input(p)?;
@@ -156,6 +153,19 @@ pub fn run(
         layout.wipe().map_err(|e| IoError::io(&out, e))?;
     }
     plan.save(&out)?;
+    Ok((plan, out))
+}
+
+/// Runs a pipeline. `stop` can be set from another thread to interrupt at the next task.
+pub fn run(
+    p: &Pipeline,
+    opts: &RunOptions,
+    progress: &Progress,
+    stop: &AtomicBool,
+) -> Result<RunReport, RunError> {
+    let started = Instant::now();
+    let (plan, out) = prepare(p, opts)?;
+    let layout = Layout::new(&out);
     // Leftover temporary files of an interrupted run (with several tasks sharing the folder,
     // each task cleans its own units instead).
     if opts.shard.is_none() {

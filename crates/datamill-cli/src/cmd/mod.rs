@@ -3,9 +3,11 @@
 //! exit code 2).
 
 pub mod label_issues;
+pub mod plan;
 pub mod run;
 pub mod scaling;
 pub mod stages;
+pub mod task;
 pub mod train_classifier;
 pub mod validate;
 
