@@ -7,7 +7,9 @@
 //! (`bench/langs.sh` writes it from the multilingual sample). For each group: the chain
 //! GopherRepetition -> GopherQuality -> C4Quality (`filter_no_terminal_punct = false`) ->
 //! FineWebQuality with each document's language, best of REPEATS (default 3) runs; one line
-//! `RESULT group=<g> docs=<n> bytes=<b> seconds=<s> docs_per_s=<x> kept=<k>` per group.
+//! `RESULT group=<g> docs=<n> bytes=<b> seconds=<s> docs_per_s=<x> kept=<k> words_docs_per_s=<w>`
+//! per group (`words_docs_per_s`: datatrove's `split_into_words` alone). With `BENCH_EACH=1`,
+//! also each filter alone.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -100,10 +102,37 @@ fn main() {
             }
             best = best.min(t0.elapsed().as_secs_f64());
         }
+        if std::env::var("BENCH_EACH").is_ok() {
+            for k in 0..4 {
+                let t0 = Instant::now();
+                for (lang, text) in docs {
+                    std::hint::black_box(chains[lang].filters()[k].filter(text));
+                }
+                println!(
+                    "  {group} filter {k}: {:.0} docs/s",
+                    docs.len() as f64 / t0.elapsed().as_secs_f64()
+                );
+            }
+        }
+        // the word tokenizer alone (datatrove's split_into_words), for the record
+        let mut best_words = f64::INFINITY;
+        for _ in 0..repeats {
+            let t0 = Instant::now();
+            let mut n = 0usize;
+            for (lang, text) in docs {
+                n += datamill_filters::word_tokenizer(lang)
+                    .expect("validated")
+                    .words(text)
+                    .len();
+            }
+            std::hint::black_box(n);
+            best_words = best_words.min(t0.elapsed().as_secs_f64());
+        }
         println!(
-            "RESULT group={group} docs={} bytes={bytes} seconds={best:.4} docs_per_s={:.0} kept={kept}",
+            "RESULT group={group} docs={} bytes={bytes} seconds={best:.4} docs_per_s={:.0} kept={kept} words_docs_per_s={:.0}",
             docs.len(),
-            docs.len() as f64 / best
+            docs.len() as f64 / best,
+            docs.len() as f64 / best_words
         );
     }
 }

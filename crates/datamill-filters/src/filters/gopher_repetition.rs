@@ -257,7 +257,8 @@ impl GopherRepetitionFilter {
     pub(crate) fn filter_ngrams(&self, text_len: f64, words: &[&str]) -> FilterResult {
         // word ids (words never contain whitespace, so space-joined n-grams are equal iff their
         // word sequences are)
-        let mut ids: HashMap<&str, u32, RandomState> = HashMap::with_hasher(RandomState::default());
+        let mut ids: HashMap<&str, u32, RandomState> =
+            HashMap::with_capacity_and_hasher(words.len(), RandomState::default());
         let mut infos: Vec<WordInfo> = Vec::new();
         let seq: Vec<u32> = words
             .iter()
@@ -275,7 +276,7 @@ impl GopherRepetitionFilter {
             }
             let top = if n <= 4 {
                 let mut counter: HashMap<u128, (u32, u32), RandomState> =
-                    HashMap::with_hasher(RandomState::default());
+                    HashMap::with_capacity_and_hasher(seq.len(), RandomState::default());
                 for (i, win) in seq.windows(n).enumerate() {
                     let key = win.iter().fold(0u128, |k, &id| (k << 32) | id as u128);
                     counter.entry(key).or_insert((0, i as u32)).0 += 1;
@@ -283,7 +284,7 @@ impl GopherRepetitionFilter {
                 best_of(counter.into_values())
             } else {
                 let mut counter: HashMap<&[u32], (u32, u32), RandomState> =
-                    HashMap::with_hasher(RandomState::default());
+                    HashMap::with_capacity_and_hasher(seq.len(), RandomState::default());
                 for (i, win) in seq.windows(n).enumerate() {
                     counter.entry(win).or_insert((0, i as u32)).0 += 1;
                 }
@@ -328,7 +329,8 @@ fn find_all_duplicate(words: &[&str], seq: &[u32], infos: &[WordInfo], n: usize)
         return 0;
     }
     // hash -> first start index with that hash; true collisions go to `extra`
-    let mut unique: HashMap<u64, u32, RandomState> = HashMap::with_hasher(RandomState::default());
+    let mut unique: HashMap<u64, u32, RandomState> =
+        HashMap::with_capacity_and_hasher(words.len(), RandomState::default());
     let mut extra: Vec<(u64, u32)> = Vec::new();
     let (mut repeated, mut idx) = (0usize, 0usize);
     let last = words.len() - n;

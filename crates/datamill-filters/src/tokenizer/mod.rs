@@ -905,39 +905,35 @@ mod chunk_cache {
     type Memo = HashMap<Box<str>, Box<[(u32, u32)]>, RandomState>;
 
     thread_local! {
-        static MEMO: RefCell<HashMap<usize, Memo, RandomState>> = RefCell::new(HashMap::default());
+        /// Indexed by tokenizer id (ids are small: one per tokenizer ever built).
+        static MEMO: RefCell<Vec<Memo>> = const { RefCell::new(Vec::new()) };
     }
 
     /// `tokenize_chunk(base, span, true, out)`, memoized.
     pub(super) fn tokenize(t: &Tokenizer, base: usize, span: &str, out: &mut Vec<Tok>) {
-        let key = t.id;
-        let hit = MEMO.with(|m| {
-            let m = m.borrow();
-            m.get(&key).and_then(|memo| {
-                memo.get(span).map(|toks| {
-                    out.extend(toks.iter().map(|&(a, b)| Tok {
-                        start: base + a as usize,
-                        end: base + b as usize,
-                        ws: false,
-                    }));
-                })
-            })
-        });
-        if hit.is_some() || span.len() > u32::MAX as usize {
-            if hit.is_none() {
-                t.tokenize_chunk(base, span, true, out);
-            }
-            return;
-        }
-        let from = out.len();
-        t.tokenize_chunk(base, span, true, out);
-        let toks: Box<[(u32, u32)]> = out[from..]
-            .iter()
-            .map(|x| ((x.start - base) as u32, (x.end - base) as u32))
-            .collect();
         MEMO.with(|m| {
             let mut m = m.borrow_mut();
-            let memo = m.entry(key).or_default();
+            if m.len() <= t.id {
+                m.resize_with(t.id + 1, Memo::default);
+            }
+            let memo = &mut m[t.id];
+            if let Some(toks) = memo.get(span) {
+                out.extend(toks.iter().map(|&(a, b)| Tok {
+                    start: base + a as usize,
+                    end: base + b as usize,
+                    ws: false,
+                }));
+                return;
+            }
+            let from = out.len();
+            t.tokenize_chunk(base, span, true, out);
+            if span.len() > u32::MAX as usize {
+                return;
+            }
+            let toks: Box<[(u32, u32)]> = out[from..]
+                .iter()
+                .map(|x| ((x.start - base) as u32, (x.end - base) as u32))
+                .collect();
             if memo.len() >= MAX_ENTRIES {
                 memo.clear();
             }
