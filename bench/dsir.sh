@@ -77,7 +77,7 @@ TOML
   measure "datamill_w$w" "$DATAMILL" run "$d/pipeline.toml" --output "$d/out" --workers "$w" --quiet --force
   cat "$d"/out/*.jsonl | python3 -c "import json,sys; [print(json.loads(l)['id']) for l in sys.stdin]" > "$d/selected_ids.txt"
   report "datamill_w$w" "$DOCS_N" "selected=$(wc -l < "$d/selected_ids.txt")"
-  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('       report: eligible', r['eligible'], 'kl_reduction', round(r['kl_reduction'], 6))" "$d/out/reports/dsir/dsir.json"
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('       report: eligible', r['eligible'], 'kl gain_over_random', round(r['kl_to_target']['gain_over_random'], 6), 'gain_over_raw', round(r['kl_to_target']['gain_over_raw'], 6))" "$d/out/reports/dsir/dsir.json"
 done
 
 measure data_selection "$PY" "$SHARED/tools/peers/dsir_select.py" "$IN" "$TARGET" "$OUT/data_selection" --k "$K" --seed "$SEED" --num-proc 1

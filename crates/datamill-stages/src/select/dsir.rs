@@ -48,15 +48,15 @@
 //! documents are kept.
 //!
 //! Report: `OUT/reports/dsir/dsir.json` holds the counts (documents, eligible, selected, n-grams
-//! of raw, fitted raw and target) and the **KL reduction** of the selection, the paper's metric:
-//! `KL(p_target ‖ p_raw) − KL(p_target ‖ p_selected)` over the hashed bucket distributions (raw =
-//! all documents reaching the stage), with `KL(p ‖ q) = Σ p_i (ln(p_i + 1e-8) − ln(q_i + 1e-8))`,
-//! the smoothing of `log_diff`. Positive means the selection is closer to the target than the
-//! raw data. With small selections the buckets they never hit dominate the second term (a
-//! random subset of a few hundred documents also scores negative), so the report adds a
-//! baseline: `kl_target_random`, the KL of as many eligible documents drawn uniformly at random
-//! (seeded), and `kl_reduction_vs_random = kl_target_random − kl_target_selected`, positive
-//! when importance resampling beats random selection of the same size.
+//! of raw, fitted raw and target) and `kl_to_target`, how close the selection is to the target
+//! as `KL(p_target ‖ p_X)` over the hashed bucket distributions, with
+//! `KL(p ‖ q) = Σ p_i (ln(p_i + 1e-8) − ln(q_i + 1e-8))`, the smoothing of `log_diff`; lower is
+//! closer. Its fields, the verdict first: `gain_over_random` = KL of as many eligible documents
+//! drawn uniformly at random (seeded) − KL of the selection, positive when importance resampling
+//! beats a random pick of the same size; `gain_over_raw` = KL of all documents reaching the stage
+//! − KL of the selection, the paper's "KL reduction" (with small selections the buckets they
+//! never hit dominate, so it is negative even for a good selection, and for a random one); then
+//! the three divergences `selected`, `random_same_size`, `raw`, and `about`, this explanation.
 //!
 //! Parameters: `target` (required: files, directories or globs, relative to the pipeline file;
 //! JSONL, optionally compressed, or Parquet when datamill-io has its `parquet` feature; read
@@ -941,11 +941,7 @@ impl Decider for DsirDecider<'_> {
                 "raw_ngrams_fitted": self.fit_total,
                 "target_docs": self.targets.iter().map(|t| t.1).sum::<u64>(),
                 "target_ngrams": pooled.iter().sum::<u64>(),
-                "kl_target_raw": kl_raw,
-                "kl_target_selected": kl_sel,
-                "kl_reduction": kl_raw - kl_sel,
-                "kl_target_random": kl_random,
-                "kl_reduction_vs_random": kl_random - kl_sel,
+                "kl_to_target": kl_figures(kl_sel, kl_random, kl_raw),
                 "top_k": b.top_k,
                 "seed": b.seed,
             });
@@ -961,11 +957,7 @@ impl Decider for DsirDecider<'_> {
                             "share": shares[t],
                             "quota": quotas[t],
                             "selected": per_target[t],
-                            "kl_target_raw": r,
-                            "kl_target_selected": s,
-                            "kl_reduction": r - s,
-                            "kl_target_random": x,
-                            "kl_reduction_vs_random": x - s,
+                            "kl_to_target": kl_figures(s, x, r),
                         })
                     })
                     .collect();
@@ -989,6 +981,25 @@ impl Decider for DsirDecider<'_> {
         }
         Ok(Some(e.finish()))
     }
+}
+
+/// What the report says about closeness to the target, the verdict first: the KL divergence
+/// from the target of the selection (`selected`), of as many documents drawn at random
+/// (`random`) and of every document reaching the stage (`raw`), and the two gains (drops in
+/// KL: positive = the selection is closer to the target).
+fn kl_figures(selected: f64, random: f64, raw: f64) -> serde_json::Value {
+    serde_json::json!({
+        "about": "KL(target || X) over the hashed n-gram buckets; lower is closer to the \
+            target. A gain is a drop in KL: positive means the selection is closer to the \
+            target than X. gain_over_random is the verdict on the selection; gain_over_raw is \
+            the paper's 'KL reduction', negative for small selections even when they are good \
+            (the buckets they never hit dominate).",
+        "gain_over_random": random - selected,
+        "gain_over_raw": raw - selected,
+        "selected": selected,
+        "random_same_size": random,
+        "raw": raw,
+    })
 }
 
 /// The transform run on kept documents: writes the weight the selection used (and, with
