@@ -55,6 +55,26 @@ fn mb(b: u64) -> String {
     format!("{:.1} MB", b as f64 / 1e6)
 }
 
+/// A stage's counters (`StageStats::counters`) for the summary, tokens first (`tokens 1200 in → 800 out`), or `None`
+/// if it has none.
+fn counters_line(c: &std::collections::BTreeMap<String, u64>) -> Option<String> {
+    let mut parts = Vec::new();
+    match (c.get("tokens_in"), c.get("tokens_out")) {
+        (Some(i), Some(o)) => parts.push(format!("tokens {i} in → {o} out")),
+        (Some(i), None) => parts.push(format!("tokens {i} in → 0 out")),
+        (None, Some(o)) => parts.push(format!("tokens {o} out")),
+        (None, None) => {}
+    }
+    for (k, v) in c {
+        // token_count's own total is its `tokens_out`.
+        let repeated = k == "tokens" && c.get("tokens_out") == Some(v);
+        if k != "tokens_in" && k != "tokens_out" && !repeated {
+            parts.push(format!("{k} {v}"));
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 /// The human summary printed after a run.
 pub fn render(r: &RunReport) -> String {
     let s = &r.stats;
@@ -87,6 +107,9 @@ pub fn render(r: &RunReport) -> String {
             },
             st.seconds
         );
+        if let Some(line) = counters_line(&st.counters) {
+            let _ = writeln!(o, "      {line}");
+        }
     }
     if s.quarantined > 0 {
         let q: Vec<String> = s
@@ -120,4 +143,44 @@ pub fn render(r: &RunReport) -> String {
         let _ = writeln!(o, "  note: {n}");
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_shows_tokens_and_stage_counters() {
+        let report = RunReport {
+            stats: serde_json::from_value(serde_json::json!({
+                "input_docs": 10, "input_bytes": 1000, "output_docs": 8, "output_bytes": 800,
+                "output_file_bytes": 400, "output_files": 1, "quarantined": 0,
+                "quarantine": {},
+                "stages": [
+                    {"type": "token_count", "in": 10, "kept": 10, "dropped": {}, "seconds": 0.1,
+                     "counters": {"tokens": 5000, "tokens_out": 5000}},
+                    {"type": "pii", "in": 10, "kept": 10, "dropped": {}, "seconds": 0.1,
+                     "counters": {"emails_replaced": 3, "tokens_in": 5000, "tokens_out": 5000}},
+                    {"type": "length", "in": 10, "kept": 8, "dropped": {"min_words": 2},
+                     "seconds": 0.1, "counters": {"tokens_in": 5000, "tokens_out": 4100}}
+                ]
+            }))
+            .unwrap(),
+            out_dir: "out".into(),
+            resumed_tasks: 0,
+            ran_tasks: 1,
+            seconds: 0.5,
+            notes: Vec::new(),
+        };
+        let s = render(&report);
+        let lines: Vec<&str> = s.lines().collect();
+        assert!(lines[1].contains("token_count"), "{s}");
+        assert_eq!(lines[2].trim(), "tokens 5000 out", "{s}");
+        assert_eq!(
+            lines[4].trim(),
+            "tokens 5000 in → 5000 out, emails_replaced 3",
+            "{s}"
+        );
+        assert_eq!(lines[6].trim(), "tokens 5000 in → 4100 out", "{s}");
+    }
 }

@@ -259,6 +259,10 @@ fn unchanged_documents_are_written_byte_for_byte() {
     ]));
     let mut all = Vec::new();
     for (name, bytes) in tree(&out) {
+        // The run-wide schema and the dataset card describe the shards.
+        if name == "schema.json" || name == "README.md" {
+            continue;
+        }
         assert!(name.ends_with(".jsonl"), "{name}");
         all.extend(bytes);
     }
@@ -743,7 +747,10 @@ fn selection_example_chains_curation_dedup_and_selection() {
     let r: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.path().join("reports/dsir/dsir.json")).unwrap())
             .unwrap();
-    assert!(r["kl_reduction_vs_random"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(
+        r["kl_to_target"]["gain_over_random"].as_f64().unwrap() > 0.0,
+        "{r}"
+    );
 }
 
 /// Documents passed between passes may be stored uncompressed: same output. Either way a

@@ -368,6 +368,43 @@ impl Doc {
         removed
     }
 
+    /// Every field in order, as its key and raw JSON value; the text field's value is `None`
+    /// (it is [`Doc::text`]).
+    pub fn raw_fields(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.fields.iter().map(|f| {
+            let v = match f.val {
+                Val::Text => None,
+                _ => Some(self.val(f)),
+            };
+            (self.key(f), v)
+        })
+    }
+
+    /// Renames field `from` (metadata or the text field) to `to`, keeping its place; returns
+    /// whether it was present. A field already named `to` is replaced.
+    pub fn rename(&mut self, from: &str, to: &str) -> bool {
+        if from == to {
+            return self.keys().any(|k| k == from);
+        }
+        let Some(i) = self.fields.iter().position(|f| self.key(f) == from) else {
+            return false;
+        };
+        if let Some(j) = self.fields.iter().position(|f| self.key(f) == to) {
+            self.fields.remove(j);
+        }
+        let i = if self.fields.get(i).is_some_and(|f| self.key(f) == from) {
+            i
+        } else {
+            i - 1
+        };
+        self.fields[i].key = Key::Owned(to.into());
+        if matches!(self.fields[i].val, Val::Text) {
+            self.text_key = to.into();
+        }
+        self.dirty = true;
+        true
+    }
+
     /// Every field's key in order, the text field included.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().map(|f| self.key(f))
@@ -529,6 +566,26 @@ mod tests {
         let mut v = Vec::new();
         d.write_json(&mut v);
         String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn rename_keeps_the_place_and_follows_the_text() {
+        let mut d = parse(r#"{"id":"a","text":"t","lang":"en","language":"x"}"#).unwrap();
+        assert!(d.rename("lang", "language"));
+        assert_eq!(json(&d), r#"{"id":"a","text":"t","language":"en"}"#);
+        assert!(d.rename("text", "content"));
+        assert_eq!(d.text_key(), "content");
+        assert_eq!(json(&d), r#"{"id":"a","content":"t","language":"en"}"#);
+        assert!(!d.rename("nope", "x"));
+        let f: Vec<_> = d.raw_fields().collect();
+        assert_eq!(
+            f,
+            [
+                ("id", Some("\"a\"")),
+                ("content", None),
+                ("language", Some("\"en\""))
+            ]
+        );
     }
 
     #[test]

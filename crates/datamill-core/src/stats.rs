@@ -80,8 +80,16 @@ pub struct RunStats {
     /// Blank lines skipped in JSONL input (they are not records).
     #[serde(default)]
     pub blank_lines: u64,
+    /// Documents read from lines that were not valid UTF-8, repaired (`[input] invalid_utf8
+    /// = "replace"`); they count as input documents like any other.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub invalid_utf8_replaced: u64,
     /// Per-stage statistics, in pipeline order.
     pub stages: Vec<StageStats>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl RunStats {
@@ -147,6 +155,7 @@ impl AddAssign<&RunStats> for RunStats {
         self.output_files += o.output_files;
         self.quarantined += o.quarantined;
         self.blank_lines += o.blank_lines;
+        self.invalid_utf8_replaced += o.invalid_utf8_replaced;
         for (k, v) in &o.quarantine {
             *self.quarantine.entry(k.clone()).or_default() += v;
         }

@@ -116,6 +116,21 @@ impl Layout {
         self.decision_dir(k).join("report.done")
     }
 
+    /// The schema task's completion marker (holds what it changed).
+    pub fn schema_done(&self) -> PathBuf {
+        self.state_dir().join("schema.done")
+    }
+
+    /// The run-wide schema of the output shards.
+    pub fn schema_file(&self) -> PathBuf {
+        self.out.join("schema.json")
+    }
+
+    /// The Hugging Face dataset card of the output (`datasets.load_dataset(OUT)`).
+    pub fn dataset_card(&self) -> PathBuf {
+        self.out.join("README.md")
+    }
+
     /// `reports/<name>/`.
     pub fn report_dir(&self, name: &str) -> PathBuf {
         self.out.join("reports").join(name)
@@ -180,7 +195,8 @@ impl Layout {
 }
 
 /// True for names of files a run writes at the top of its output folder: shards
-/// (`NNNNN-NNN.<ext>`) and `stats.json`.
+/// (`NNNNN-NNN.<ext>`), `stats.json` and `schema.json` (the dataset card, `README.md`, is
+/// rewritten by each run but never removed: the name is too common to claim).
 fn is_ours(name: &str) -> bool {
     let b = name.as_bytes();
     (b.len() > 10
@@ -189,6 +205,7 @@ fn is_ours(name: &str) -> bool {
         && b[6..9].iter().all(u8::is_ascii_digit)
         && b[9] == b'.')
         || name == "stats.json"
+        || name == "schema.json"
 }
 
 /// True for a temporary name of one of [`is_ours`]' files: `<name>.tmp` or
@@ -197,11 +214,13 @@ fn is_ours_tmp(name: &str) -> bool {
     let Some(base) = name.strip_suffix(".tmp") else {
         return false;
     };
-    if is_ours(base) {
+    if is_ours(base) || base == "README.md" {
         return true;
     }
     base.rsplit_once('.').is_some_and(|(b, pid)| {
-        !pid.is_empty() && pid.bytes().all(|c| c.is_ascii_digit()) && is_ours(b)
+        !pid.is_empty()
+            && pid.bytes().all(|c| c.is_ascii_digit())
+            && (is_ours(b) || b == "README.md")
     })
 }
 

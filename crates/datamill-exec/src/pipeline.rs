@@ -74,6 +74,39 @@ pub struct InputConfig {
     /// Target size of a work unit (plain JSONL byte ranges, Parquet row-group groups).
     #[serde(default = "default_unit")]
     pub unit_size: ByteSize,
+    /// A JSONL line that is not valid UTF-8: `"quarantine"` (default; its exact bytes are
+    /// kept, base64) or `"replace"` (each bad sequence becomes U+FFFD and the document is
+    /// read, counted in `stats.json` as `invalid_utf8_replaced`).
+    #[serde(default)]
+    pub invalid_utf8: InvalidUtf8,
+    /// A file that turns out damaged while it is read (a truncated gzip/zstd stream, a
+    /// corrupt Parquet row group): `"stop"` (default: the run stops, exit code 2) or
+    /// `"quarantine"` (the records read before the damage are kept, the rest of the unit is
+    /// quarantined as one record with the reason, `file_error`, and the run goes on).
+    #[serde(default)]
+    pub on_file_error: OnFileError,
+}
+
+/// `[input] invalid_utf8`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvalidUtf8 {
+    /// Quarantine the line with its exact bytes.
+    #[default]
+    Quarantine,
+    /// Repair it (U+FFFD) and read the document.
+    Replace,
+}
+
+/// `[input] on_file_error`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFileError {
+    /// Stop the run.
+    #[default]
+    Stop,
+    /// Keep what was read, quarantine the rest of the unit as one record, go on.
+    Quarantine,
 }
 
 /// `[output]`: where kept documents go.
@@ -101,6 +134,15 @@ pub struct OutputConfig {
     /// `"none"` (plain JSONL: no compression CPU, the full size on disk).
     #[serde(default = "default_intermediate")]
     pub intermediate: Compression,
+    /// Write only these fields of the output documents (the text is always written).
+    pub keep: Option<Vec<String>>,
+    /// Do not write these fields (not with `keep`; never the text).
+    #[serde(default)]
+    pub drop: Vec<String>,
+    /// Write field `old` under name `new` (`rename = { lang = "language" }`), after `keep`
+    /// and `drop`, which name fields as the stages saw them.
+    #[serde(default)]
+    pub rename: std::collections::BTreeMap<String, String>,
 }
 
 fn default_intermediate() -> Compression {
@@ -117,6 +159,9 @@ impl Default for OutputConfig {
             max_shard_bytes: default_shard(),
             excluded: false,
             intermediate: default_intermediate(),
+            keep: None,
+            drop: Vec::new(),
+            rename: Default::default(),
         }
     }
 }
@@ -194,11 +239,20 @@ fn stage_key_line(src: &str, i: usize, key: &str) -> usize {
     line_of(src, start)
 }
 
-/// An error inside a `[[stage]]` table is reported by serde at the table; parse that table
-/// alone as its stage type to find the exact key and line.
+/// An error inside a `[[stage]]` table is reported by serde at the table, or at the whole
+/// array of stages (the first stage's header) when the value that fails is in a later stage:
+/// parse the stage tables alone, each as its stage type, the one at `at` first, to find the
+/// stage, the exact key and its line.
 fn refine_stage_error(src: &str, at: usize) -> Option<(usize, String)> {
     let heads = stage_headers(src);
-    let i = heads.iter().rposition(|&h| h <= at)?;
+    let first = heads.iter().rposition(|&h| h <= at)?;
+    std::iter::once(first)
+        .chain((0..heads.len()).filter(|&i| i != first))
+        .find_map(|i| refine_in_stage(src, &heads, i))
+}
+
+/// The error of stage `i`'s table parsed alone (see [`refine_stage_error`]), if it has one.
+fn refine_in_stage(src: &str, heads: &[usize], i: usize) -> Option<(usize, String)> {
     let start = heads[i];
     let body_start = start + src[start..].find('\n')? + 1;
     // The table ends at the next header of any kind.
@@ -266,7 +320,59 @@ fn refine_stage_error(src: &str, at: usize) -> Option<(usize, String)> {
     ))
 }
 
+/// Checks `[output]`'s `keep`, `drop` and `rename`: the text field is always written, `keep`
+/// and `drop` exclude each other, no field is renamed twice over or onto another's new name.
+fn check_fields(c: &PipelineConfig) -> Option<String> {
+    let o = &c.output;
+    let text = &c.input.text_field;
+    if o.keep.is_some() && !o.drop.is_empty() {
+        return Some("give `keep` or `drop`, not both".into());
+    }
+    if let Some(keep) = &o.keep
+        && keep.is_empty()
+    {
+        return Some(format!(
+            "`keep` is empty: list the fields to write (the text field `{text}` always is)"
+        ));
+    }
+    if o.drop.iter().any(|d| d == text) {
+        return Some(format!(
+            "`drop` names the text field `{text}`: the text is always written"
+        ));
+    }
+    let mut targets = std::collections::BTreeSet::new();
+    for (from, to) in &o.rename {
+        if to.is_empty() {
+            return Some(format!("`rename`: field `{from}` renamed to an empty name"));
+        }
+        if o.rename.contains_key(to) && to != from {
+            return Some(format!(
+                "`rename`: `{to}` is both a new name and renamed itself: rename in one step"
+            ));
+        }
+        if !targets.insert(to) {
+            return Some(format!("`rename`: two fields renamed to `{to}`"));
+        }
+    }
+    None
+}
+
 impl Pipeline {
+    /// The first `token_count` stage and the field it writes, if the pipeline has one: from
+    /// that stage on, the executor counts tokens in and out of every stage.
+    pub fn token_field(&self) -> Option<(usize, String)> {
+        let i = self.steps.iter().position(|s| s.0 == "token_count")?;
+        let table: toml::Table = toml::from_str(&self.source).ok()?;
+        let field = table
+            .get("stage")
+            .and_then(|s| s.as_array())
+            .and_then(|a| a.get(i))
+            .and_then(|t| t.get("field"))
+            .and_then(|f| f.as_str())
+            .unwrap_or("token_count");
+        Some((i, field.to_string()))
+    }
+
     /// Reads, parses and validates a pipeline file, building every stage.
     pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
         let source = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
@@ -318,6 +424,21 @@ impl Pipeline {
                 line,
                 "`input.paths` is empty: give at least one file, folder or pattern".into(),
             ));
+        }
+        if let Some(message) = check_fields(&config) {
+            let key = ["keep", "drop", "rename"]
+                .into_iter()
+                .find(|k| message.contains(&format!("`{k}`")))
+                .unwrap_or("keep");
+            let line = source
+                .lines()
+                .position(|l| {
+                    l.trim_start()
+                        .strip_prefix(key)
+                        .is_some_and(|r| r.trim_start().starts_with('='))
+                })
+                .map_or(0, |i| i + 1);
+            return Err(invalid(line, format!("[output] {message}")));
         }
         if config.output.max_shard_bytes.0 == 0 {
             return Err(invalid(
@@ -382,6 +503,29 @@ mod tests {
         assert_eq!(p.config.input.unit_size, ByteSize(8_000_000));
         assert_eq!(p.config.output.max_shard_bytes, ByteSize(1 << 30));
         assert!(p.config.output.excluded);
+    }
+
+    /// A bad value in a later stage: serde places the error at the array of stages (the first
+    /// stage's header); the message must name the stage and the key's own line.
+    #[test]
+    fn a_bad_value_in_the_second_stage_names_that_stage_and_line() {
+        let (line, msg) = err(&format!(
+            "{HEAD}[[stage]]\ntype = \"length\"\nmin_words = 3\n\
+             [[stage]]\ntype = \"gopher_quality\"\nmin_doc_words = \"fifty\"\n"
+        ));
+        assert_eq!(line, 9, "{msg}");
+        assert!(msg.contains("stage 2 (`gopher_quality`)"), "{msg}");
+        assert!(msg.contains("min_doc_words"), "{msg}");
+        // Same for the third of three stages and a wrong type of value.
+        let (line, msg) = err(&format!(
+            "{HEAD}[[stage]]\ntype = \"length\"\n[[stage]]\ntype = \"regex\"\npattern = \"x\"\n\
+             [[stage]]\ntype = \"sample\"\nfraction = [1]\n"
+        ));
+        assert_eq!(line, 11, "{msg}");
+        assert!(
+            msg.contains("stage 3 (`sample`)") && msg.contains("fraction"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -138,6 +138,10 @@ pub enum Task {
         /// The decision.
         decision: usize,
     },
+    /// The last step: one schema for the output. Merges the fields every output shard
+    /// recorded (in the last pass's markers) into the run-wide schema, writes
+    /// `schema.json` and the dataset card, and rewrites the shards that do not follow it.
+    Schema,
 }
 
 impl std::fmt::Display for Task {
@@ -146,13 +150,14 @@ impl std::fmt::Display for Task {
             Task::Pass { pass, unit } => write!(f, "pass:{pass}:{unit}"),
             Task::Decide { pass } => write!(f, "decide:{pass}"),
             Task::Report { decision } => write!(f, "report:{decision}"),
+            Task::Schema => write!(f, "schema"),
         }
     }
 }
 
 impl std::str::FromStr for Task {
     type Err = String;
-    /// Parses `pass:K:U`, `decide:K` or `report:K`.
+    /// Parses `pass:K:U`, `decide:K`, `report:K` or `schema`.
     fn from_str(s: &str) -> Result<Task, String> {
         let parts: Vec<&str> = s.split(':').collect();
         let num = |x: &str| {
@@ -166,8 +171,9 @@ impl std::str::FromStr for Task {
             }),
             ["decide", k] => Ok(Task::Decide { pass: num(k)? }),
             ["report", k] => Ok(Task::Report { decision: num(k)? }),
+            ["schema"] => Ok(Task::Schema),
             _ => Err(format!(
-                "task `{s}`: expected pass:K:UNIT, decide:K or report:K"
+                "task `{s}`: expected pass:K:UNIT, decide:K, report:K or schema"
             )),
         }
     }
@@ -182,6 +188,8 @@ pub enum Wave {
     Decide(usize),
     /// The report task of decision `k`.
     Report(usize),
+    /// The schema task, last.
+    Schema,
 }
 
 /// The files one task reads and writes, relative to the output folder (`*` stands for the
@@ -339,7 +347,8 @@ impl Plan {
         crate::task::write_atomic(&l.plan(), &json)
     }
 
-    /// The waves of tasks, in order: pass 0, decide 0, pass 1, report 0, decide 1, ...
+    /// The waves of tasks, in order: pass 0, decide 0, pass 1, report 0, decide 1, ...,
+    /// the last pass, its report, then the schema task.
     pub fn waves(&self) -> Vec<Wave> {
         let mut w = Vec::new();
         for k in 0..self.passes.len() {
@@ -351,6 +360,7 @@ impl Plan {
                 w.push(Wave::Decide(k));
             }
         }
+        w.push(Wave::Schema);
         w
     }
 
@@ -362,6 +372,7 @@ impl Plan {
                 .collect(),
             Wave::Decide(k) => vec![Task::Decide { pass: k }],
             Wave::Report(k) => vec![Task::Report { decision: k }],
+            Wave::Schema => vec![Task::Schema],
         }
     }
 
@@ -370,6 +381,7 @@ impl Plan {
         let ok = match task {
             Task::Pass { pass, unit } => pass < self.passes.len() && unit < self.units.len(),
             Task::Decide { pass } | Task::Report { decision: pass } => pass < self.decisions.len(),
+            Task::Schema => true,
         };
         if ok {
             Ok(())
@@ -434,6 +446,15 @@ impl Plan {
                 reads.push(format!(".datamill/pass{}/*.notes", k + 1));
                 writes.push(format!("{}/*", s(l.report_dir(&self.decisions[k].report))));
                 s(l.report_done(k))
+            }
+            Task::Schema => {
+                let last = self.passes.len() - 1;
+                reads.push(format!(".datamill/pass{last}/*.done"));
+                reads.push("*-* (the output shards)".into());
+                writes.push("*-* (shards that do not follow the schema)".into());
+                writes.push(s(l.schema_file()));
+                writes.push(s(l.dataset_card()));
+                s(l.schema_done())
             }
         };
         TaskIo {
@@ -691,9 +712,10 @@ mod tests {
                 Wave::Decide(1),
                 Wave::Pass(2),
                 Wave::Report(1),
+                Wave::Schema,
             ]
         );
-        assert_eq!(plan(1, 2).waves(), vec![Wave::Pass(0)]);
+        assert_eq!(plan(1, 2).waves(), vec![Wave::Pass(0), Wave::Schema]);
         assert_eq!(p.tasks(Wave::Pass(1)).len(), 2);
         assert!(p.check(Task::Pass { pass: 2, unit: 1 }).is_ok());
         assert!(p.check(Task::Pass { pass: 3, unit: 0 }).is_err());
@@ -706,6 +728,7 @@ mod tests {
             Task::Pass { pass: 1, unit: 7 },
             Task::Decide { pass: 0 },
             Task::Report { decision: 2 },
+            Task::Schema,
         ] {
             assert_eq!(t.to_string().parse::<Task>().unwrap(), t);
         }

@@ -33,6 +33,7 @@ pub fn local(r: &Runner, workers: usize, stop: &AtomicBool) -> Result<(), RunErr
             Wave::Report(k) => {
                 r.run(Task::Report { decision: k })?;
             }
+            Wave::Schema => schema(r)?,
         }
     }
     Ok(())
@@ -67,6 +68,9 @@ pub fn ranks(
                 r.run(Task::Report { decision: k })?;
             }
             Wave::Report(_) => {}
+            // Rank 0 finishes the run (schema, then stats.json).
+            Wave::Schema if rank == 0 => schema(r)?,
+            Wave::Schema => {}
         }
     }
     Ok(())
@@ -99,6 +103,12 @@ fn decide(r: &Runner, k: usize) -> Result<(), RunError> {
     r.progress()
         .start_phase(format!("decide {}", d.kind), 0, r.plan().units.len() as u64);
     r.run(Task::Decide { pass: k })?;
+    Ok(())
+}
+
+fn schema(r: &Runner) -> Result<(), RunError> {
+    r.progress().start_phase("schema".to_string(), 0, 0);
+    r.run(Task::Schema)?;
     Ok(())
 }
 

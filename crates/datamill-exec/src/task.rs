@@ -21,7 +21,8 @@ use datamill_core::{
 };
 use datamill_io::plan::{InputFile, Span, WorkUnit};
 use datamill_io::read::{ReadOptions, Record, open_unit};
-use datamill_io::write::{ShardWriter, WriteOptions};
+use datamill_io::schema::{Fields, conform_line};
+use datamill_io::write::{ShardInfo, ShardWriter, WriteOptions, rewrite_jsonl};
 use datamill_io::{Compression, Format, IoError};
 use datamill_stages::Step;
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,24 @@ pub struct TaskDone {
     pub stats: RunStats,
     /// Documents it passed to the decider after its pass.
     pub passed: u32,
+    /// The output shards it wrote (last pass), with their fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardInfo>,
+}
+
+/// What the schema task changed, in its marker: the statistics of rewritten shards differ
+/// from what the last pass's markers recorded by these amounts.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SchemaDone {
+    /// Output fields in the run-wide schema.
+    pub fields: usize,
+    /// Shards rewritten to follow it.
+    pub rewritten: u64,
+    /// Change of the output's uncompressed JSON bytes (JSONL: fields added as `null`, numbers
+    /// written as floats).
+    pub output_bytes_delta: i64,
+    /// Change of the output's bytes on disk.
+    pub output_file_bytes_delta: i64,
 }
 
 /// `decision.json`: what a decide task stored (written last: its completion marker).
@@ -81,6 +100,12 @@ pub struct Runner<'a> {
     progress: &'a Progress,
     memory: Option<u64>,
     workers: usize,
+    /// The first `token_count` stage and its field: tokens are counted in and out of every
+    /// later stage (counters `tokens_in`, `tokens_out`).
+    tokens: Option<(usize, String)>,
+    /// For Parquet output: the input Parquet files' schemas merged (first file first).
+    #[cfg(feature = "parquet")]
+    hint: Option<datamill_io::arrow_schema::SchemaRef>,
     /// The decision applied by the pass that ran last here (pass index, decision).
     applied: Mutex<Option<(usize, Arc<Applied<'a>>)>>,
     ran: AtomicU64,
@@ -120,11 +145,7 @@ impl<'a> Runner<'a> {
     ) -> Result<Runner<'a>, RunError> {
         #[cfg(feature = "parquet")]
         let schema_hint = if p.config.output.format == Format::Parquet {
-            plan.files
-                .iter()
-                .find(|f| f.format == Format::Parquet)
-                .map(datamill_io::parquet::schema)
-                .transpose()?
+            input_schema(&plan.files, &p.config.output)?
         } else {
             None
         };
@@ -139,6 +160,8 @@ impl<'a> Runner<'a> {
                     id: p.config.input.id_field.clone(),
                 },
                 max_line_bytes: p.config.input.max_line_bytes.0 as usize,
+                replace_invalid_utf8: p.config.input.invalid_utf8
+                    == crate::pipeline::InvalidUtf8::Replace,
             },
             write: WriteOptions {
                 format: out_cfg.format,
@@ -149,11 +172,15 @@ impl<'a> Runner<'a> {
                 }),
                 max_shard_bytes: out_cfg.max_shard_bytes.0,
                 #[cfg(feature = "parquet")]
-                schema_hint,
+                schema_hint: schema_hint.clone(),
+                track_schema: false,
             },
             progress,
             memory,
             workers,
+            tokens: p.token_field(),
+            #[cfg(feature = "parquet")]
+            hint: schema_hint,
             applied: Mutex::new(None),
             ran: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
@@ -194,6 +221,7 @@ impl<'a> Runner<'a> {
             }
             Task::Decide { pass } => self.decide(pass),
             Task::Report { decision } => self.report(decision),
+            Task::Schema => self.schema(),
         }
     }
 
@@ -206,6 +234,7 @@ impl<'a> Runner<'a> {
                 self.layout.report_done(decision).exists()
                     || self.decision_info(decision).is_ok_and(|d| !d.transform)
             }
+            Task::Schema => self.layout.schema_done().exists(),
         }
     }
 
@@ -266,6 +295,16 @@ impl<'a> Runner<'a> {
         }
         for (k, d) in self.plan.decisions.iter().enumerate() {
             total.stages[d.stage].seconds += self.decision_info(k)?.seconds;
+        }
+        if let Ok(bytes) = std::fs::read(self.layout.schema_done()) {
+            let path = self.layout.schema_done();
+            let d: SchemaDone = serde_json::from_slice(&bytes).map_err(|e| state_err(&path, e))?;
+            total.output_bytes = total
+                .output_bytes
+                .saturating_add_signed(d.output_bytes_delta);
+            total.output_file_bytes = total
+                .output_file_bytes
+                .saturating_add_signed(d.output_file_bytes_delta);
         }
         Ok(total)
     }
@@ -340,8 +379,40 @@ impl<'a> Runner<'a> {
         Ok(a)
     }
 
-    /// Runs pass `k` on one unit, unless its marker exists.
+    /// Runs pass `k` on one unit, unless its marker exists. A failed attempt leaves nothing
+    /// behind: its shards, temporary files, summaries and notes are removed.
     fn run_pass(&self, k: usize, unit: usize) -> Result<bool, RunError> {
+        let r = self.try_pass(k, unit);
+        if r.is_err() {
+            self.clean_pass(k, unit);
+        }
+        r
+    }
+
+    /// Removes what a failed attempt at pass `k`, unit `unit` wrote (best effort: the error
+    /// being reported matters more).
+    fn clean_pass(&self, k: usize, unit: usize) {
+        let l = &self.layout;
+        let s = stem(unit);
+        let last = matches!(self.plan.passes[k].end, End::Output);
+        if last {
+            let _ = ShardWriter::clean(l.out(), &s);
+        } else {
+            let _ = ShardWriter::clean(&l.pass_dir(k), &s);
+        }
+        let _ = ShardWriter::clean(&l.excluded_dir(), &l.excluded_stem(k, unit));
+        let summ = l.summaries(k, unit);
+        for p in [
+            summ.with_extension("summ.tmp"),
+            summ,
+            l.notes(k, unit),
+            l.quarantine(unit).with_extension("jsonl.tmp"),
+        ] {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    fn try_pass(&self, k: usize, unit: usize) -> Result<bool, RunError> {
         let l = &self.layout;
         let marker = l.marker(k, unit);
         if marker.exists() {
@@ -384,7 +455,14 @@ impl<'a> Runner<'a> {
             remove_if_present(&quarantine.path)?;
         }
         let mut out = if last {
-            ShardWriter::new(l.out(), &s, self.write.clone())
+            ShardWriter::new(
+                l.out(),
+                &s,
+                WriteOptions {
+                    track_schema: true,
+                    ..self.write.clone()
+                },
+            )
         } else {
             ShardWriter::new(
                 &pass_dir,
@@ -481,7 +559,35 @@ impl<'a> Runner<'a> {
             }
             Ok(())
         };
-        'records: while let Some(rec) = reader.next_record()? {
+        let file_errors = p.config.input.on_file_error == crate::pipeline::OnFileError::Quarantine
+            && pass.reads == Source::Input;
+        'records: loop {
+            let rec = match reader.next_record() {
+                Ok(Some(rec)) => rec,
+                Ok(None) => break,
+                // The records read so far stay; the rest of the unit is one quarantined
+                // record (counted once: a pass reading the input again stops at the same
+                // place).
+                Err(e) if file_errors => {
+                    if !replay {
+                        let u = &self.plan.units[unit];
+                        let b = datamill_io::read::BadRecord {
+                            location: self.plan.files[u.file as usize].label.clone(),
+                            reason: "file_error",
+                            message: format!("the rest of work unit {unit} is unreadable: {e}"),
+                            raw: String::new(),
+                            raw_bytes: None,
+                            bytes: 0,
+                        };
+                        stats.input_docs += 1;
+                        stats.quarantined += 1;
+                        *stats.quarantine.entry(b.reason.to_string()).or_default() += 1;
+                        quarantine.write(&b)?;
+                    }
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            };
             let (mut doc, bytes) = match rec {
                 Record::Blank | Record::Bad(_) if replay => continue,
                 Record::Blank => {
@@ -510,6 +616,8 @@ impl<'a> Runner<'a> {
                 };
                 index += 1;
                 stats.stages[g].input += 1;
+                let tokens_in = self.doc_tokens(g, &doc);
+                count_tokens(&mut stats.stages[g], "tokens_in", tokens_in);
                 if let Some(reason) = a.verdicts.get(at) {
                     let reason = reason.to_string();
                     drop_doc(&mut doc, g, &reason, &mut stats, &mut excluded)?;
@@ -537,11 +645,14 @@ impl<'a> Runner<'a> {
                     }
                 }
                 stats.stages[g].kept += 1;
+                let tokens_out = self.doc_tokens(g, &doc);
+                count_tokens(&mut stats.stages[g], "tokens_out", tokens_out);
             }
             for &i in &pass.stages {
                 let Step::Map(stage) = &p.steps[i].1 else {
                     unreachable!("passes list per-document stages")
                 };
+                let tokens_in = self.doc_tokens(i, &doc);
                 let t = Instant::now();
                 let verdict = stage
                     .process(&mut doc, &mut cx)
@@ -552,8 +663,13 @@ impl<'a> Runner<'a> {
                 for (name, n) in cx.take_counters() {
                     *st.counters.entry(name.to_string()).or_default() += n;
                 }
+                count_tokens(st, "tokens_in", tokens_in);
                 match verdict {
-                    Verdict::Keep => st.kept += 1,
+                    Verdict::Keep => {
+                        st.kept += 1;
+                        // The token_count stage itself: its count, now written.
+                        count_tokens(st, "tokens_out", self.doc_tokens(i + 1, &doc));
+                    }
                     Verdict::Drop(reason) => {
                         drop_doc(&mut doc, i, &reason, &mut stats, &mut excluded)?;
                         continue 'records;
@@ -580,10 +696,17 @@ impl<'a> Runner<'a> {
                     }
                     passed += 1;
                 }
-                End::Output => out.write(&doc)?,
+                End::Output => {
+                    shape_fields(&mut doc, &p.config.output);
+                    out.write(&doc)?
+                }
             }
         }
-        let ws = out.finish()?;
+        if k == 0 {
+            stats.invalid_utf8_replaced += reader.repaired();
+        }
+        let mut ws = out.finish()?;
+        let shards = std::mem::take(&mut ws.shards);
         if last {
             stats.output_docs = ws.docs;
             stats.output_bytes = ws.bytes;
@@ -604,7 +727,11 @@ impl<'a> Runner<'a> {
         if has_notes {
             write_atomic(&notes_path, &notes.finish())?;
         }
-        let done = TaskDone { stats, passed };
+        let done = TaskDone {
+            stats,
+            passed,
+            shards,
+        };
         let json = serde_json::to_vec(&done).map_err(|e| state_err(&marker, e))?;
         let mut guard = fault::serialize();
         fault::check("outputs", k, guard.as_mut());
@@ -749,6 +876,179 @@ impl<'a> Runner<'a> {
     }
 }
 
+impl Runner<'_> {
+    /// The tokens of `doc` as stage `i` sees it, when a `token_count` stage before `i` wrote
+    /// them.
+    fn doc_tokens(&self, i: usize, doc: &Doc) -> Option<u64> {
+        let (from, field) = self.tokens.as_ref()?;
+        if i <= *from {
+            return None;
+        }
+        let raw = doc.get_raw(field)?;
+        raw.parse::<u64>()
+            .ok()
+            .or_else(|| raw.parse::<f64>().ok().map(|x| x.max(0.0) as u64))
+    }
+
+    /// The schema task: merges the fields of every output shard (recorded in the last pass's
+    /// markers, in unit and part order) into the run-wide schema, rewrites the shards that do
+    /// not follow it, writes `schema.json` and the dataset card, then its marker. A rerun after
+    /// a crash redoes it: rewriting a shard that already follows the schema gives the same
+    /// file.
+    fn schema(&self) -> Result<bool, RunError> {
+        let l = &self.layout;
+        if l.schema_done().exists() {
+            return Ok(false);
+        }
+        let last = self.plan.passes.len() - 1;
+        let results = self.pass_results(last)?;
+        let shards: Vec<&ShardInfo> = results.iter().flat_map(|d| &d.shards).collect();
+        let mut run = Fields::default();
+        for s in &shards {
+            run.merge(&s.fields);
+        }
+        let cfg = &self.p.config.output;
+        let level = self.write.level;
+        #[cfg(feature = "parquet")]
+        let arrow = std::sync::Arc::new(datamill_io::schema::arrow_schema(
+            &run,
+            self.hint.as_deref(),
+        ));
+        let tasks: Vec<(usize, u64)> = shards
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, s.file_bytes))
+            .collect();
+        let never = std::sync::atomic::AtomicBool::new(false);
+        // Per shard: rewritten now, uncompressed bytes after.
+        let done = crate::pool::parallel(&tasks, self.workers, &never, |i| {
+            let s = shards[i];
+            let path = l.out().join(&s.name);
+            match cfg.format {
+                Format::Jsonl if s.fields.conforms_to(&run) => Ok((false, s.bytes)),
+                Format::Jsonl => {
+                    let (bytes, _) = rewrite_jsonl(&path, cfg.compression, level, |line| {
+                        conform_line(line, &run).map_err(|e| IoError::Unsupported {
+                            path: path.clone(),
+                            message: format!("not a JSON object ({e})"),
+                        })
+                    })?;
+                    Ok((true, bytes))
+                }
+                #[cfg(feature = "parquet")]
+                Format::Parquet => {
+                    let rewritten = datamill_io::parquet::conform_shard(
+                        &path,
+                        &run,
+                        &arrow,
+                        cfg.compression,
+                        level,
+                    )?;
+                    Ok((rewritten, s.bytes))
+                }
+                #[cfg(not(feature = "parquet"))]
+                Format::Parquet => Ok((false, s.bytes)),
+            }
+        })?;
+        let mut info = SchemaDone {
+            fields: run.fields.len(),
+            ..Default::default()
+        };
+        for (s, (rewritten, bytes)) in shards.iter().zip(&done) {
+            info.rewritten += u64::from(*rewritten);
+            info.output_bytes_delta += *bytes as i64 - s.bytes as i64;
+            let path = l.out().join(&s.name);
+            let now = std::fs::metadata(&path)
+                .map_err(|e| IoError::io(&path, e))?
+                .len();
+            info.output_file_bytes_delta += now as i64 - s.file_bytes as i64;
+        }
+        let (pattern, features) = match cfg.format {
+            Format::Jsonl => (format!("*-*.jsonl{}", cfg.compression.suffix()), true),
+            // Parquet shards carry their (identical) schema.
+            Format::Parquet => ("*-*.parquet".to_string(), false),
+        };
+        let schema_json = serde_json::json!({
+            "format": match cfg.format { Format::Jsonl => "jsonl", Format::Parquet => "parquet" },
+            "documents": run.rows,
+            "fields": run.fields.iter().map(|f| serde_json::json!({
+                "name": f.name,
+                "type": f.ty,
+                "present": f.present,
+            })).collect::<Vec<_>>(),
+        });
+        let path = l.schema_file();
+        write_atomic(
+            &path,
+            &serde_json::to_vec_pretty(&schema_json).map_err(|e| state_err(&path, e))?,
+        )?;
+        write_atomic(
+            &l.dataset_card(),
+            run.dataset_card(&pattern, features).as_bytes(),
+        )?;
+        let path = l.schema_done();
+        write_atomic(
+            &path,
+            &serde_json::to_vec_pretty(&info).map_err(|e| state_err(&path, e))?,
+        )?;
+        Ok(true)
+    }
+}
+
+/// Adds a document's tokens (if known) to counter `name` of a stage.
+fn count_tokens(st: &mut StageStats, name: &str, tokens: Option<u64>) {
+    if let Some(n) = tokens {
+        *st.counters.entry(name.to_string()).or_default() += n;
+    }
+}
+
+/// The `[output]` field options applied to a document about to be written: `keep` (only
+/// these fields and the text), `drop`, then `rename`.
+fn shape_fields(doc: &mut Doc, cfg: &crate::pipeline::OutputConfig) {
+    if let Some(keep) = &cfg.keep {
+        let text = doc.text_key().to_string();
+        let gone: Vec<String> = doc
+            .keys()
+            .filter(|k| *k != text && !keep.iter().any(|x| x == k))
+            .map(str::to_string)
+            .collect();
+        for k in gone {
+            doc.remove(&k);
+        }
+    }
+    for k in &cfg.drop {
+        doc.remove(k);
+    }
+    for (from, to) in &cfg.rename {
+        doc.rename(from, to);
+    }
+}
+
+/// The schema of the Parquet input files, merged: each column as the first file that has
+/// it types it (the output's columns take these types where their values fit).
+#[cfg(feature = "parquet")]
+fn input_schema(
+    files: &[InputFile],
+    cfg: &crate::pipeline::OutputConfig,
+) -> Result<Option<datamill_io::arrow_schema::SchemaRef>, RunError> {
+    let mut fields: Vec<datamill_io::arrow_schema::FieldRef> = Vec::new();
+    let mut any = false;
+    for f in files.iter().filter(|f| f.format == Format::Parquet) {
+        any = true;
+        for field in datamill_io::parquet::schema(f)?.fields() {
+            // A renamed column keeps its type under its new name.
+            let field = match cfg.rename.get(field.name()) {
+                Some(to) => std::sync::Arc::new(field.as_ref().clone().with_name(to)),
+                None => field.clone(),
+            };
+            if !fields.iter().any(|g| g.name() == field.name()) {
+                fields.push(field);
+            }
+        }
+    }
+    Ok(any.then(|| std::sync::Arc::new(datamill_io::arrow_schema::Schema::new(fields))))
+}
+
 fn remove_if_present(path: &Path) -> Result<(), RunError> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(IoError::io(path, e).into()),
@@ -784,6 +1084,9 @@ impl QuarantineWriter {
             reason: &'a str,
             message: &'a str,
             raw: &'a str,
+            /// The exact bytes, when `raw` is not them (invalid UTF-8).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            raw_base64: Option<String>,
         }
         serde_json::to_writer(
             &mut *w,
@@ -792,6 +1095,10 @@ impl QuarantineWriter {
                 reason: rec.reason,
                 message: &rec.message,
                 raw: &rec.raw,
+                raw_base64: rec.raw_bytes.as_ref().map(|b| {
+                    use base64::Engine;
+                    base64::engine::general_purpose::STANDARD.encode(b)
+                }),
             },
         )
         .map_err(|e| state_err(&self.tmp, e))?;

@@ -25,8 +25,12 @@ pub mod format;
 pub mod parquet;
 pub mod plan;
 pub mod read;
+pub mod schema;
 pub mod write;
 pub mod zstd_frames;
 
+/// Arrow's schema types (Parquet output schemas), for crates that pass them on.
+#[cfg(feature = "parquet")]
+pub use arrow_schema;
 pub use error::IoError;
 pub use format::{Compression, Format};

@@ -15,8 +15,9 @@ mod imp {
     use crate::format::Compression;
     use crate::plan::{InputFile, Span, WorkUnit};
     use crate::read::{BadRecord, ReadOptions, Record, RecordReader};
+    use crate::schema::{Fields, arrow_schema, conform_line};
     use arrow_array::RecordBatch;
-    use arrow_schema::{DataType, Field, Schema, SchemaRef};
+    use arrow_schema::{DataType, Schema, SchemaRef};
     use datamill_core::Doc;
     use parquet::arrow::ArrowWriter;
     use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -189,6 +190,7 @@ mod imp {
                         message: format!("row {row}: {}", p.message),
                         // The row as JSON, to mend and read again.
                         raw: line,
+                        raw_bytes: None,
                         bytes: len as u64 + 1,
                     }),
                 },
@@ -196,13 +198,16 @@ mod imp {
         }
     }
 
-    /// Buffers JSON lines and writes them as Parquet row groups, with a schema taken from a
-    /// hint (the input's schema) and extended by inference from the documents.
+    /// Buffers JSON lines and writes them as Parquet row groups. The schema is given, or
+    /// inferred from the first row group's documents ([`arrow_schema()`]: their JSON types,
+    /// typed by a hint, the input's schema, where the values fit it).
     pub struct ParquetPart {
         path: PathBuf,
         file: Option<File>,
         writer: Option<ArrowWriter<File>>,
         schema: Option<SchemaRef>,
+        /// The JSON types of `schema`'s fields (rows are made to fit them before decoding).
+        fields: Option<Fields>,
         hint: Option<SchemaRef>,
         props: WriterProperties,
         buf: Vec<u8>,
@@ -214,12 +219,14 @@ mod imp {
     }
 
     impl ParquetPart {
-        /// Starts a part at `path` (the file is created at once).
+        /// Starts a part at `path` (the file is created at once), with a `schema` and its JSON
+        /// types if given, else inferred from the first rows.
         pub fn create(
             path: &Path,
             compression: Compression,
             level: i32,
             hint: Option<SchemaRef>,
+            schema: Option<(SchemaRef, Fields)>,
         ) -> Result<Self> {
             let codec = match compression {
                 Compression::None => PqCompression::UNCOMPRESSED,
@@ -232,11 +239,13 @@ mod imp {
             };
             let props = WriterProperties::builder().set_compression(codec).build();
             let file = File::create(path).map_err(|e| IoError::io(path, e))?;
+            let (schema, fields) = schema.map_or((None, None), |(s, f)| (Some(s), Some(f)));
             Ok(ParquetPart {
                 path: path.to_path_buf(),
                 file: Some(file),
                 writer: None,
-                schema: None,
+                schema,
+                fields,
                 hint,
                 props,
                 buf: Vec::new(),
@@ -270,23 +279,30 @@ mod imp {
             self.writer.is_none()
         }
 
-        fn infer(&self) -> Result<SchemaRef> {
-            let (inferred, _) = arrow_json::reader::infer_json_schema(&self.buf[..], None)
-                .map_err(|e| pq_err(&self.path, format!("cannot infer a schema: {e}")))?;
-            let mut fields: Vec<Field> = Vec::new();
-            if let Some(h) = &self.hint {
-                fields.extend(
-                    h.fields()
-                        .iter()
-                        .map(|f| f.as_ref().clone().with_nullable(true)),
-                );
-            }
-            for f in inferred.fields() {
-                if !fields.iter().any(|g| g.name() == f.name()) {
-                    fields.push(f.as_ref().clone().with_nullable(true));
+        /// Makes the buffered rows fit the part's JSON types (numbers where floats are
+        /// expected, values where strings are, missing fields).
+        fn conform_buffer(&mut self) -> Result<()> {
+            let Some(fields) = &self.fields else {
+                return Ok(());
+            };
+            let mut out: Option<Vec<u8>> = None;
+            let mut at = 0;
+            for line in self.buf.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                // Rows that are not objects fail to decode below, with Arrow's message.
+                if let Ok(Some(new)) = conform_line(line, fields) {
+                    let o = out.get_or_insert_with(|| Vec::with_capacity(self.buf.len()));
+                    // Everything before this line, unchanged.
+                    let start = line.as_ptr() as usize - self.buf.as_ptr() as usize;
+                    o.extend_from_slice(&self.buf[at..start]);
+                    o.extend_from_slice(&new);
+                    at = start + line.len();
                 }
             }
-            Ok(Arc::new(Schema::new(fields)))
+            if let Some(mut o) = out {
+                o.extend_from_slice(&self.buf[at..]);
+                self.buf = o;
+            }
+            Ok(())
         }
 
         fn decode(&self, schema: &SchemaRef) -> std::result::Result<Vec<RecordBatch>, String> {
@@ -318,31 +334,37 @@ mod imp {
             if self.rows == 0 {
                 return Ok(true);
             }
-            let batches = match &self.schema {
-                Some(s) => match self.decode(s) {
-                    Ok(b) => b,
-                    Err(_) => return Ok(false),
-                },
-                None => {
-                    let s = self.infer()?;
-                    let b = self.decode(&s).map_err(|e| {
-                        pq_err(
-                            &self.path,
-                            format!("cannot convert documents to Parquet: {e}"),
-                        )
-                    })?;
-                    let file = self
-                        .file
-                        .take()
-                        .expect("file present until the first row group");
-                    self.writer = Some(
-                        ArrowWriter::try_new(file, s.clone(), Some(self.props.clone()))
-                            .map_err(|e| pq_err(&self.path, e))?,
-                    );
-                    self.schema = Some(s);
-                    b
+            let first = self.writer.is_none();
+            if self.schema.is_none() {
+                let mut f = Fields::default();
+                for line in self.buf.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                    f.observe_line(line);
+                }
+                self.schema = Some(Arc::new(arrow_schema(&f, self.hint.as_deref())));
+                self.fields = Some(f);
+            }
+            self.conform_buffer()?;
+            let schema = self.schema.clone().expect("set above");
+            let batches = match self.decode(&schema) {
+                Ok(b) => b,
+                Err(_) if !first => return Ok(false),
+                Err(e) => {
+                    return Err(pq_err(
+                        &self.path,
+                        format!("cannot convert documents to Parquet: {e}"),
+                    ));
                 }
             };
+            if first {
+                let file = self
+                    .file
+                    .take()
+                    .expect("file present until the first row group");
+                self.writer = Some(
+                    ArrowWriter::try_new(file, schema, Some(self.props.clone()))
+                        .map_err(|e| pq_err(&self.path, e))?,
+                );
+            }
             let w = self.writer.as_mut().expect("writer created above");
             for b in &batches {
                 w.write(b).map_err(|e| pq_err(&self.path, e))?;
@@ -369,10 +391,12 @@ mod imp {
             let file = match self.writer.take() {
                 Some(w) => w.into_inner().map_err(|e| pq_err(&self.path, e))?,
                 None => {
-                    // No row at all: still a valid Parquet file, with the hint's schema.
+                    // No row at all: still a valid Parquet file, with the given schema or
+                    // the hint's.
                     let schema = self
-                        .hint
+                        .schema
                         .clone()
+                        .or_else(|| self.hint.clone())
                         .unwrap_or_else(|| Arc::new(Schema::empty()));
                     let file = self.file.take().expect("file present");
                     let w = ArrowWriter::try_new(file, schema, Some(self.props.clone()))
@@ -382,6 +406,70 @@ mod imp {
             };
             file.sync_all().map_err(|e| IoError::io(&self.path, e))
         }
+    }
+
+    /// Makes the Parquet shard at `path` follow the run-wide `schema` (whose JSON types are
+    /// `run`): unless its schema already is `schema`, its rows are read, made to fit
+    /// ([`conform_line`]) and written again, one row group per row group, under a temporary
+    /// name renamed over the shard. Rewriting a shard that fits gives the same file. Returns
+    /// whether the shard was rewritten.
+    pub fn conform_shard(
+        path: &Path,
+        run: &Fields,
+        schema: &SchemaRef,
+        compression: Compression,
+        level: i32,
+    ) -> Result<bool> {
+        let open = || -> Result<ParquetRecordBatchReaderBuilder<File>> {
+            let f = File::open(path).map_err(|e| IoError::io(path, e))?;
+            ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| pq_err(path, e))
+        };
+        let b = open()?;
+        if b.schema().fields() == schema.fields() {
+            return Ok(false);
+        }
+        let groups = b.metadata().num_row_groups();
+        drop(b);
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = path.with_file_name(format!("{name}.tmp"));
+        let mut part = ParquetPart::create(
+            &tmp,
+            compression,
+            level,
+            None,
+            Some((schema.clone(), run.clone())),
+        )?;
+        part.row_group_rows = usize::MAX;
+        part.row_group_bytes = usize::MAX;
+        let mut lines = Vec::new();
+        for g in 0..groups {
+            let reader = open()?
+                .with_row_groups(vec![g])
+                .build()
+                .map_err(|e| pq_err(path, e))?;
+            for batch in reader {
+                let batch = batch.map_err(|e| pq_err(path, e))?;
+                lines.clear();
+                let mut w = arrow_json::WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, arrow_json::writer::LineDelimited>(&mut lines);
+                w.write(&batch).map_err(|e| pq_err(path, e))?;
+                w.finish().map_err(|e| pq_err(path, e))?;
+                for line in lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                    let fixed = conform_line(line, run).map_err(|e| pq_err(path, e))?;
+                    part.write_line(fixed.as_deref().unwrap_or(line))?;
+                }
+            }
+            if !part.flush()? {
+                return Err(pq_err(path, "rows do not fit the run-wide schema"));
+            }
+        }
+        match part.finish()? {
+            Ok(()) => {}
+            Err(_) => return Err(pq_err(path, "rows do not fit the run-wide schema")),
+        }
+        std::fs::rename(&tmp, path).map_err(|e| IoError::io(path, e))?;
+        Ok(true)
     }
 }
 
@@ -428,7 +516,7 @@ mod tests {
     fn row_groups_become_units_with_row_locations() {
         let d = tempfile::tempdir().unwrap();
         let path = d.path().join("x.parquet");
-        let mut part = ParquetPart::create(&path, Compression::Zstd, 3, None).unwrap();
+        let mut part = ParquetPart::create(&path, Compression::Zstd, 3, None, None).unwrap();
         part.row_group_rows = 7;
         for i in 0..50 {
             let line = if i == 13 {
@@ -464,7 +552,7 @@ mod tests {
         }
         // A text column that is not a string is refused at planning time.
         let p2 = d.path().join("y.parquet");
-        let mut part = ParquetPart::create(&p2, Compression::None, 0, None).unwrap();
+        let mut part = ParquetPart::create(&p2, Compression::None, 0, None, None).unwrap();
         part.write_line(br#"{"text":5}"#).unwrap();
         assert!(matches!(part.finish().unwrap(), Ok(())));
         let f2 = describe(p2, "y.parquet".into(), None).unwrap();

@@ -19,6 +19,9 @@ pub struct ReadOptions {
     /// Lines longer than this (in bytes, newline excluded) are quarantined as
     /// `line_too_long` without being held in memory.
     pub max_line_bytes: usize,
+    /// Repair lines that are not valid UTF-8 (each bad sequence becomes U+FFFD) and read
+    /// them as documents, counted by [`RecordReader::repaired`], instead of quarantining them.
+    pub replace_invalid_utf8: bool,
 }
 
 impl Default for ReadOptions {
@@ -26,6 +29,7 @@ impl Default for ReadOptions {
         ReadOptions {
             names: FieldNames::default(),
             max_line_bytes: 64 << 20,
+            replace_invalid_utf8: false,
         }
     }
 }
@@ -42,6 +46,9 @@ pub struct BadRecord {
     pub message: String,
     /// The record as read (lossily decoded; cut at 4 KiB for over-long lines).
     pub raw: String,
+    /// The record's exact bytes when `raw` is not them (invalid UTF-8), so it can be
+    /// recovered.
+    pub raw_bytes: Option<Vec<u8>>,
     /// Size of the record in bytes.
     pub bytes: u64,
 }
@@ -61,6 +68,12 @@ pub enum Record {
 pub trait RecordReader: Send {
     /// The next record, `None` at the end of the unit.
     fn next_record(&mut self) -> Result<Option<Record>>;
+
+    /// Documents read so far from lines repaired to valid UTF-8
+    /// ([`ReadOptions::replace_invalid_utf8`]).
+    fn repaired(&self) -> u64 {
+        0
+    }
 }
 
 /// Counts bytes read from the underlying file into a shared counter (for progress bars).
@@ -141,6 +154,7 @@ pub fn open_unit(
                 dec_pos: 0,
                 dec_limit,
                 skip_first,
+                repaired: 0,
             }))
         }
     }
@@ -158,6 +172,7 @@ struct JsonlReader {
     dec_limit: Option<u64>,
     /// Discard the tail of a line begun in the previous unit before the first record.
     skip_first: bool,
+    repaired: u64,
 }
 
 const RAW_KEEP: usize = 4096;
@@ -210,6 +225,10 @@ impl JsonlReader {
 }
 
 impl RecordReader for JsonlReader {
+    fn repaired(&self) -> u64 {
+        self.repaired
+    }
+
     fn next_record(&mut self) -> Result<Option<Record>> {
         let max = self.opts.max_line_bytes;
         if self.skip_first {
@@ -234,6 +253,7 @@ impl RecordReader for JsonlReader {
                 message: format!("line of {n} bytes exceeds max_line_bytes = {max}"),
                 raw: String::from_utf8_lossy(&self.buf[..RAW_KEEP.min(self.buf.len())])
                     .into_owned(),
+                raw_bytes: None,
                 bytes: n as u64,
             })));
         }
@@ -249,31 +269,40 @@ impl RecordReader for JsonlReader {
             return Ok(Some(Record::Blank));
         }
         let bytes = std::mem::take(&mut self.buf);
-        let text = match String::from_utf8(bytes) {
-            Ok(t) => t,
+        let (text, exact) = match String::from_utf8(bytes) {
+            Ok(t) => (t, None),
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
                 let bytes = e.into_bytes();
-                let rec = BadRecord {
-                    location: location(),
-                    reason: "invalid_utf8",
-                    message: format!("invalid UTF-8 at byte {at} of the line"),
-                    raw: String::from_utf8_lossy(&bytes).into_owned(),
-                    bytes: n as u64,
-                };
-                self.buf = bytes;
-                return Ok(Some(Record::Bad(rec)));
+                let lossy = String::from_utf8_lossy(&bytes).into_owned();
+                if !self.opts.replace_invalid_utf8 {
+                    let rec = BadRecord {
+                        location: location(),
+                        reason: "invalid_utf8",
+                        message: format!("invalid UTF-8 at byte {at} of the line"),
+                        raw: lossy,
+                        raw_bytes: Some(bytes.clone()),
+                        bytes: n as u64,
+                    };
+                    self.buf = bytes;
+                    return Ok(Some(Record::Bad(rec)));
+                }
+                (lossy, Some(bytes))
             }
         };
         let label = &self.file.label;
         match Doc::from_json_or_line(text, &self.opts.names, || format!("{label}:{line_no}")) {
-            Ok(doc) => Ok(Some(Record::Doc(doc, n as u64))),
+            Ok(doc) => {
+                self.repaired += u64::from(exact.is_some());
+                Ok(Some(Record::Doc(doc, n as u64)))
+            }
             // The whole line goes to quarantine, so it can be mended and read again.
             Err((p, line)) => Ok(Some(Record::Bad(BadRecord {
                 location: location(),
                 reason: p.reason,
                 message: p.message,
                 raw: line,
+                raw_bytes: exact,
                 bytes: n as u64,
             }))),
         }
@@ -357,6 +386,37 @@ mod tests {
             let recs = read_all(&p, unit, &ReadOptions::default()).unwrap();
             assert_eq!(summary(&recs), expect, "unit {unit}");
         }
+    }
+
+    #[test]
+    fn invalid_utf8_keeps_its_exact_bytes_or_is_repaired() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("in.jsonl");
+        std::fs::write(&p, MIXED).unwrap();
+        let recs = read_all(&p, 1 << 20, &ReadOptions::default()).unwrap();
+        let Record::Bad(b) = &recs[5] else {
+            panic!("{:?}", summary(&recs))
+        };
+        assert_eq!(b.raw_bytes.as_deref(), Some(&b"{\"text\":\"\xff\"}"[..]));
+        assert!(b.raw.contains('\u{fffd}'));
+        // Repaired: read as a document, counted.
+        let opts = ReadOptions {
+            replace_invalid_utf8: true,
+            ..Default::default()
+        };
+        let f = describe(p.clone(), "in.jsonl".into(), None).unwrap();
+        let u = &plan_file(&f, 0, 1 << 20, "text").unwrap()[0];
+        let mut r = open_unit(&f, u, &opts, Arc::default()).unwrap();
+        let mut got = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            got.push(rec);
+        }
+        assert_eq!(summary(&got)[5], "doc in.jsonl:6");
+        let Record::Doc(doc, _) = &got[5] else {
+            unreachable!()
+        };
+        assert_eq!(doc.text(), "\u{fffd}");
+        assert_eq!(r.repaired(), 1);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use crate::error::{IoError, Result};
 use crate::format::{Compression, Format};
+use crate::schema::Fields;
 use datamill_core::Doc;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -21,9 +22,12 @@ pub struct WriteOptions {
     pub level: i32,
     /// A shard is closed once this many uncompressed record bytes were written to it.
     pub max_shard_bytes: u64,
-    /// For Parquet output: the schema to start from (the input's), if known.
+    /// For Parquet output: the input's schema, which types the columns whose values fit it.
     #[cfg(feature = "parquet")]
     pub schema_hint: Option<arrow_schema::SchemaRef>,
+    /// Record the fields and types of every shard ([`WriteStats::shards`]), for the run-wide
+    /// schema.
+    pub track_schema: bool,
 }
 
 impl Default for WriteOptions {
@@ -35,6 +39,7 @@ impl Default for WriteOptions {
             max_shard_bytes: 256 << 20,
             #[cfg(feature = "parquet")]
             schema_hint: None,
+            track_schema: false,
         }
     }
 }
@@ -60,6 +65,23 @@ pub struct WriteStats {
     pub files: u64,
     /// Bytes of those files on disk.
     pub file_bytes: u64,
+    /// Each shard written, with its fields (when [`WriteOptions::track_schema`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardInfo>,
+}
+
+/// One shard a writer completed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// Its file name (in the writer's folder).
+    pub name: String,
+    /// Uncompressed JSON bytes of its documents (for Parquet: of the documents given to it,
+    /// rows a schema change moved to the next shard included).
+    pub bytes: u64,
+    /// Its size on disk.
+    pub file_bytes: u64,
+    /// Its documents' fields (for Parquet, as for `bytes`).
+    pub fields: Fields,
 }
 
 enum Enc {
@@ -99,6 +121,7 @@ struct Open {
     tmp: PathBuf,
     dest: PathBuf,
     bytes: u64,
+    fields: Fields,
 }
 
 /// Writes the documents of one work unit to `DIR/STEM-NNN.EXT` shards (NNN counts from
@@ -156,27 +179,14 @@ impl ShardWriter {
         let dest = self.dir.join(&name);
         let tmp = self.dir.join(format!("{name}.tmp"));
         let part = match self.opts.format {
-            Format::Jsonl => {
-                let f = File::create(&tmp).map_err(|e| IoError::io(&tmp, e))?;
-                let bw = BufWriter::with_capacity(1 << 17, f);
-                Part::Jsonl(match self.opts.compression {
-                    Compression::None => Enc::Plain(bw),
-                    Compression::Gzip => Enc::Gzip(flate2::write::GzEncoder::new(
-                        bw,
-                        flate2::Compression::new(self.opts.level.clamp(0, 9) as u32),
-                    )),
-                    Compression::Zstd => Enc::Zstd(
-                        zstd::stream::write::Encoder::new(bw, self.opts.level)
-                            .map_err(|e| IoError::io(&tmp, e))?,
-                    ),
-                })
-            }
+            Format::Jsonl => Part::Jsonl(encoder(&tmp, self.opts.compression, self.opts.level)?),
             #[cfg(feature = "parquet")]
             Format::Parquet => Part::Parquet(Box::new(crate::parquet::ParquetPart::create(
                 &tmp,
                 self.opts.compression,
                 self.opts.level,
                 self.opts.schema_hint.clone(),
+                None,
             )?)),
             #[cfg(not(feature = "parquet"))]
             Format::Parquet => {
@@ -191,6 +201,7 @@ impl ShardWriter {
             tmp,
             dest,
             bytes: 0,
+            fields: Fields::default(),
         });
         Ok(())
     }
@@ -199,6 +210,13 @@ impl ShardWriter {
     pub fn write(&mut self, doc: &Doc) -> Result<()> {
         self.line.clear();
         doc.write_json(&mut self.line);
+        if self.open.is_none() {
+            self.start_part()?;
+        }
+        if self.opts.track_schema {
+            let open = self.open.as_mut().expect("opened above");
+            open.fields.observe(doc.raw_fields());
+        }
         self.write_json_line_buf()
     }
 
@@ -206,6 +224,13 @@ impl ShardWriter {
     pub fn write_json(&mut self, json: &[u8]) -> Result<()> {
         self.line.clear();
         self.line.extend_from_slice(json);
+        if self.open.is_none() {
+            self.start_part()?;
+        }
+        if self.opts.track_schema {
+            let open = self.open.as_mut().expect("opened above");
+            open.fields.observe_line(json);
+        }
         self.write_json_line_buf()
     }
 
@@ -243,18 +268,20 @@ impl ShardWriter {
     /// and move the rows to a new part whose schema is inferred from them.
     #[cfg(feature = "parquet")]
     fn roll_parquet(&mut self) -> Result<()> {
-        let mut open = self.open.take().expect("open part");
+        let open = self.open.take().expect("open part");
         let Part::Parquet(p) = open.part else {
             unreachable!("roll_parquet on a JSONL part")
         };
         let mut p = *p;
         let buf = p.take_buffer();
         p.close()?;
-        open.part = Part::Jsonl(Enc::Plain(BufWriter::new(
-            File::open(&open.tmp).map_err(|e| IoError::io(&open.tmp, e))?,
-        )));
-        self.commit(open.tmp, open.dest)?;
+        self.commit(open.tmp, open.dest, open.bytes, open.fields.clone())?;
         self.start_part()?;
+        if let Some(o) = &mut self.open {
+            // The moved rows' fields (the old part's count them too: types are what matter
+            // for Parquet parts).
+            o.fields = open.fields;
+        }
         let Some(Open {
             part: Part::Parquet(np),
             ..
@@ -273,12 +300,25 @@ impl ShardWriter {
         Ok(())
     }
 
-    fn commit(&mut self, tmp: PathBuf, dest: PathBuf) -> Result<()> {
+    fn commit(&mut self, tmp: PathBuf, dest: PathBuf, bytes: u64, fields: Fields) -> Result<()> {
         std::fs::rename(&tmp, &dest).map_err(|e| IoError::io(&dest, e))?;
-        self.stats.files += 1;
-        self.stats.file_bytes += std::fs::metadata(&dest)
+        let file_bytes = std::fs::metadata(&dest)
             .map_err(|e| IoError::io(&dest, e))?
             .len();
+        self.stats.files += 1;
+        self.stats.file_bytes += file_bytes;
+        if self.opts.track_schema {
+            self.stats.shards.push(ShardInfo {
+                name: dest
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                bytes,
+                file_bytes,
+                fields,
+            });
+        }
         Ok(())
     }
 
@@ -295,8 +335,11 @@ impl ShardWriter {
             Part::Parquet(p) => {
                 if let Err((p, buf)) = (*p).finish()? {
                     p.close()?;
-                    self.commit(open.tmp, open.dest)?;
+                    self.commit(open.tmp, open.dest, open.bytes, open.fields.clone())?;
                     self.start_part()?;
+                    if let Some(o) = &mut self.open {
+                        o.fields = open.fields;
+                    }
                     for line in buf.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
                         self.line.clear();
                         self.line.extend_from_slice(line);
@@ -313,7 +356,7 @@ impl ShardWriter {
                 }
             }
         }
-        self.commit(open.tmp, open.dest)
+        self.commit(open.tmp, open.dest, open.bytes, open.fields)
     }
 
     /// Closes the last shard and returns what was written.
@@ -321,6 +364,77 @@ impl ShardWriter {
         self.close_part()?;
         Ok(self.stats)
     }
+}
+
+fn encoder(tmp: &Path, compression: Compression, level: i32) -> Result<Enc> {
+    let f = File::create(tmp).map_err(|e| IoError::io(tmp, e))?;
+    let bw = BufWriter::with_capacity(1 << 17, f);
+    Ok(match compression {
+        Compression::None => Enc::Plain(bw),
+        Compression::Gzip => Enc::Gzip(flate2::write::GzEncoder::new(
+            bw,
+            flate2::Compression::new(level.clamp(0, 9) as u32),
+        )),
+        Compression::Zstd => Enc::Zstd(
+            zstd::stream::write::Encoder::new(bw, level).map_err(|e| IoError::io(tmp, e))?,
+        ),
+    })
+}
+
+/// Rewrites the JSONL shard at `path` (written with `compression` at `level`) line by line:
+/// `f` returns a line's replacement, or `None` to keep it. The result is written under a
+/// temporary name and renamed over the shard. Returns the uncompressed bytes (newlines
+/// included) and the file bytes of the result.
+pub fn rewrite_jsonl(
+    path: &Path,
+    compression: Compression,
+    level: i32,
+    mut f: impl FnMut(&[u8]) -> Result<Option<Vec<u8>>>,
+) -> Result<(u64, u64)> {
+    use std::io::BufRead;
+    let file = File::open(path).map_err(|e| IoError::io(path, e))?;
+    let buffered = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut reader: Box<dyn BufRead> = match compression {
+        Compression::None => Box::new(buffered),
+        Compression::Gzip => Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
+            buffered,
+        ))),
+        Compression::Zstd => Box::new(std::io::BufReader::new(
+            zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| IoError::io(path, e))?,
+        )),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!("{name}.tmp"));
+    let mut enc = encoder(&tmp, compression, level)?;
+    let (mut line, mut bytes) = (Vec::new(), 0u64);
+    loop {
+        line.clear();
+        if reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| IoError::io(path, e))?
+            == 0
+        {
+            break;
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        let new = f(&line)?;
+        let out = new.as_deref().unwrap_or(&line);
+        let w = enc.writer();
+        w.write_all(out)
+            .and_then(|_| w.write_all(b"\n"))
+            .map_err(|e| IoError::io(&tmp, e))?;
+        bytes += out.len() as u64 + 1;
+    }
+    let file = enc.finish().map_err(|e| IoError::io(&tmp, e))?;
+    file.sync_all().map_err(|e| IoError::io(&tmp, e))?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(|e| IoError::io(path, e))?;
+    let file_bytes = std::fs::metadata(path)
+        .map_err(|e| IoError::io(path, e))?
+        .len();
+    Ok((bytes, file_bytes))
 }
 
 #[cfg(test)]
