@@ -447,7 +447,12 @@ fn every_task_run_by_its_own_process_gives_the_same_files() {
         .collect();
     assert_eq!(waves[0].len(), s.units);
     assert_eq!(waves[1], ["decide:0"]);
-    assert_eq!(waves.len(), 9 + 8 + 8, "passes, decisions, reports");
+    assert_eq!(
+        waves.len(),
+        9 + 8 + 8 + 1,
+        "passes, decisions, reports, schema"
+    );
+    assert_eq!(waves[waves.len() - 1], ["schema"]);
     let task = |t: &str| {
         ok(&bin()
             .args(["task", out.to_str().unwrap(), t])

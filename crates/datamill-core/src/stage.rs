@@ -178,11 +178,15 @@ pub trait Decider {
 }
 
 /// The decisions of a global stage: one code per document, 0 for keep, `i + 1` for the
-/// `i`-th drop reason.
+/// `i`-th drop reason; and, when the executor wants them (dropped documents are written to
+/// `excluded/`), details of a drop that go into the document's `excluded_by` (a dedup
+/// stage's `duplicate_of` and cluster).
 #[derive(Clone, Debug, Default)]
 pub struct Verdicts {
     units: Vec<Vec<u8>>,
     reasons: Vec<String>,
+    want_details: bool,
+    details: Vec<(DocRef, Box<str>)>,
 }
 
 impl Verdicts {
@@ -191,7 +195,38 @@ impl Verdicts {
         Verdicts {
             units: counts.iter().map(|&n| vec![0; n as usize]).collect(),
             reasons: Vec::new(),
+            want_details: false,
+            details: Vec::new(),
         }
+    }
+
+    /// Asks for drop details ([`Verdicts::drop_with`] records them only then): the executor
+    /// does when dropped documents are written to `excluded/`.
+    pub fn want_details(&mut self, yes: bool) {
+        self.want_details = yes;
+    }
+
+    /// Whether drop details are wanted (a decider may skip the work of finding them).
+    pub fn wants_details(&self) -> bool {
+        self.want_details
+    }
+
+    /// [`Verdicts::drop`], with details for the document's `excluded_by`: the fields of the
+    /// JSON object `detail` (e.g. `{"duplicate_of": "doc-7", "cluster": "3f2a..."}`),
+    /// recorded when details are wanted and this drop is the document's first.
+    pub fn drop_with(&mut self, at: DocRef, reason: &str, detail: &serde_json::Value) {
+        let first = self.units[at.unit as usize][at.index as usize] == 0;
+        self.drop(at, reason);
+        if first && self.want_details && detail.is_object() {
+            self.details.push((at, detail.to_string().into_boxed_str()));
+        }
+    }
+
+    /// The drop details recorded, in document order (unit, then index).
+    pub fn take_details(&mut self) -> Vec<(DocRef, Box<str>)> {
+        let mut d = std::mem::take(&mut self.details);
+        d.sort_by_key(|(at, _)| (at.unit, at.index));
+        d
     }
 
     /// Marks a document as dropped for `reason` (the first reason marked wins).
@@ -234,7 +269,11 @@ impl Verdicts {
 
     /// Rebuilds verdicts from stored codes and reasons.
     pub fn from_parts(units: Vec<Vec<u8>>, reasons: Vec<String>) -> Verdicts {
-        Verdicts { units, reasons }
+        Verdicts {
+            units,
+            reasons,
+            ..Default::default()
+        }
     }
 }
 
@@ -256,6 +295,24 @@ mod tests {
             v.reasons().to_vec(),
         );
         assert_eq!(back.get(a), Some("duplicate"));
+    }
+
+    #[test]
+    fn drop_details_only_when_wanted_and_first() {
+        let mut v = Verdicts::new(&[3]);
+        let a = DocRef { unit: 0, index: 2 };
+        let b = DocRef { unit: 0, index: 0 };
+        v.drop_with(a, "duplicate", &serde_json::json!({"duplicate_of": "x"}));
+        assert!(v.take_details().is_empty());
+        let mut v = Verdicts::new(&[3]);
+        v.want_details(true);
+        v.drop_with(a, "duplicate", &serde_json::json!({"duplicate_of": "x"}));
+        v.drop_with(a, "other", &serde_json::json!({"duplicate_of": "y"}));
+        v.drop_with(b, "duplicate", &serde_json::json!({"cluster": 1}));
+        let d = v.take_details();
+        assert_eq!(d.len(), 2);
+        assert_eq!((d[0].0, &*d[0].1), (b, r#"{"cluster":1}"#));
+        assert_eq!(&*d[1].1, r#"{"duplicate_of":"x"}"#);
     }
 
     #[test]

@@ -116,6 +116,11 @@ impl Layout {
         self.decision_dir(k).join("report.done")
     }
 
+    /// `.datamill/decision<k>/details.bin`: details of drops (for `excluded_by`).
+    pub fn details(&self, k: usize) -> PathBuf {
+        self.decision_dir(k).join("details.bin")
+    }
+
     /// The schema task's completion marker (holds what it changed).
     pub fn schema_done(&self) -> PathBuf {
         self.state_dir().join("schema.done")

@@ -413,6 +413,7 @@ impl Plan {
                 }
                 if pass.applies.is_some() {
                     reads.push(s(l.verdicts(k - 1)));
+                    reads.push(s(l.details(k - 1)));
                     reads.push(s(l.transform(k - 1)));
                     writes.push(s(l.notes(k, u)));
                 }
@@ -437,6 +438,7 @@ impl Plan {
                 reads.push(format!(".datamill/pass{k}/*.done"));
                 reads.push(format!(".datamill/pass{k}/*.summ"));
                 writes.push(s(l.verdicts(k)));
+                writes.push(s(l.details(k)));
                 writes.push(s(l.transform(k)));
                 writes.push(format!("{}/*", s(l.report_dir(&self.decisions[k].report))));
                 s(l.decision(k))
@@ -742,6 +744,7 @@ mod tests {
             [
                 ".datamill/pass0/00002-000.jsonl.zst",
                 ".datamill/decision0/verdicts.bin",
+                ".datamill/decision0/details.bin",
                 ".datamill/decision0/transform.bin"
             ]
         );

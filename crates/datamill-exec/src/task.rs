@@ -88,6 +88,9 @@ pub struct DecisionInfo {
 struct Applied<'a> {
     verdicts: Verdicts,
     transform: Option<Box<dyn Stage + 'a>>,
+    /// Drop details (fields for `excluded_by`) by document, when excluded documents are
+    /// written.
+    details: std::collections::HashMap<DocRef, Box<str>>,
 }
 
 /// Runs the tasks of one plan in this process.
@@ -371,9 +374,25 @@ impl<'a> Runner<'a> {
         } else {
             None
         };
+        let mut details = std::collections::HashMap::new();
+        let path = self.layout.details(d);
+        if self.p.config.output.excluded
+            && let Ok(bytes) = std::fs::read(&path)
+        {
+            let mut dec = Dec::new(&bytes, "drop details");
+            while !dec.is_empty() {
+                let at = DocRef {
+                    unit: dec.u32().map_err(|e| state_err(&path, e))?,
+                    index: dec.u32().map_err(|e| state_err(&path, e))?,
+                };
+                let detail = dec.str().map_err(|e| state_err(&path, e))?;
+                details.insert(at, detail.into_boxed_str());
+            }
+        }
         let a = Arc::new(Applied {
             verdicts: Verdicts::from_parts(units, info.reasons),
             transform,
+            details,
         });
         *slot = Some((k, a.clone()));
         Ok(a)
@@ -543,6 +562,7 @@ impl<'a> Runner<'a> {
         let drop_doc = |doc: &mut Doc,
                         i: usize,
                         reason: &str,
+                        detail: Option<&str>,
                         stats: &mut RunStats,
                         excluded: &mut Option<ShardWriter>|
          -> Result<(), RunError> {
@@ -551,10 +571,14 @@ impl<'a> Runner<'a> {
                 .entry(reason.to_string())
                 .or_default() += 1;
             if let Some(x) = excluded {
-                doc.set(
-                    "excluded_by",
-                    &serde_json::json!({"stage": p.steps[i].0, "reason": reason}),
-                );
+                let mut by = serde_json::json!({"stage": p.steps[i].0, "reason": reason});
+                // A global stage's details (`duplicate_of`, `cluster`, ...) follow.
+                if let Some(serde_json::Value::Object(m)) =
+                    detail.and_then(|d| serde_json::from_str(d).ok())
+                {
+                    by.as_object_mut().expect("an object").extend(m);
+                }
+                doc.set("excluded_by", &by);
                 x.write(doc)?;
             }
             Ok(())
@@ -620,7 +644,8 @@ impl<'a> Runner<'a> {
                 count_tokens(&mut stats.stages[g], "tokens_in", tokens_in);
                 if let Some(reason) = a.verdicts.get(at) {
                     let reason = reason.to_string();
-                    drop_doc(&mut doc, g, &reason, &mut stats, &mut excluded)?;
+                    let detail = a.details.get(&at).map(|d| &**d);
+                    drop_doc(&mut doc, g, &reason, detail, &mut stats, &mut excluded)?;
                     continue;
                 }
                 if let Some(t) = &a.transform {
@@ -640,7 +665,7 @@ impl<'a> Runner<'a> {
                         has_notes = true;
                     }
                     if let Verdict::Drop(reason) = verdict {
-                        drop_doc(&mut doc, g, &reason, &mut stats, &mut excluded)?;
+                        drop_doc(&mut doc, g, &reason, None, &mut stats, &mut excluded)?;
                         continue;
                     }
                 }
@@ -671,7 +696,7 @@ impl<'a> Runner<'a> {
                         count_tokens(st, "tokens_out", self.doc_tokens(i + 1, &doc));
                     }
                     Verdict::Drop(reason) => {
-                        drop_doc(&mut doc, i, &reason, &mut stats, &mut excluded)?;
+                        drop_doc(&mut doc, i, &reason, None, &mut stats, &mut excluded)?;
                         continue 'records;
                     }
                 }
@@ -769,6 +794,7 @@ impl<'a> Runner<'a> {
         };
         let t = Instant::now();
         let mut verdicts = Verdicts::new(&passed);
+        verdicts.want_details(p.config.output.excluded);
         let mut decider = self
             .global(g)
             .decider(&dcx)
@@ -803,6 +829,18 @@ impl<'a> Runner<'a> {
             codes.extend_from_slice(verdicts.unit_codes(u));
         }
         write_atomic(&l.verdicts(k), &codes)?;
+        let details = verdicts.take_details();
+        if details.is_empty() {
+            remove_if_present(&l.details(k))?;
+        } else {
+            let mut e = Enc::default();
+            for (at, d) in &details {
+                e.u32(at.unit);
+                e.u32(at.index);
+                e.str(d);
+            }
+            write_atomic(&l.details(k), &e.finish())?;
+        }
         match &state {
             Some(s) => write_atomic(&l.transform(k), s)?,
             None => remove_if_present(&l.transform(k))?,

@@ -51,6 +51,8 @@ pub(crate) fn decide<'g>(
 ) -> Decided<'g> {
     let (refs, counts) = refs(summaries.len(), per_unit);
     let mut verdicts = Verdicts::new(&counts);
+    // As the executor does when excluded documents are written.
+    verdicts.want_details(true);
     let mut d = g.decider(cx).unwrap();
     for (s, &at) in summaries.iter().zip(&refs) {
         d.observe(at, s, &mut verdicts).unwrap();

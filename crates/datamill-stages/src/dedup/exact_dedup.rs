@@ -1,5 +1,5 @@
 //! Drops a document whose normalized text (or field) was seen before; the first occurrence in
-//! input order wins.
+//! input order wins, or the one of highest priority.
 //!
 //! A global stage: every document is summarized by the 128-bit xxh3 hash of its normalized
 //! content (and its id, for the report), one pass over the summaries in input order keeps the
@@ -22,17 +22,33 @@
 //! the documents that deduping A followed by B keeps from B. Indexes must have been saved
 //! with the same `field`, `lowercase` and `collapse_whitespace`.
 //!
+//! Which member is kept: the first in input order, or, with `priority_field` (datatrove's
+//! `document_priority`, read from a numeric metadata field), the one with the highest value,
+//! the first in input order among equals; a document without a numeric value ranks below all
+//! others. `count_field` writes to each kept document the number of documents that shared its
+//! content, itself included (1 for a unique document).
+//!
+//! Excluded documents say what they duplicate: with `[output] excluded = true`, their
+//! `excluded_by` has `duplicate_of` (the kept document's id; `null` when the hash was in a
+//! saved index) and `cluster` (the hash, hex, as in the report).
+//!
 //! Report: `OUT/reports/exact_dedup/clusters.jsonl`, one row per hash shared by several
 //! documents (or found in an index), sorted by hash: `cluster` (the hash, hex), `kept` (the
 //! id kept, `null` when the hash was in an index), `members` (every document id, in input
-//! order, the kept one first) and `in_index`.
+//! order) and `in_index`.
 //!
 //! Parameters: `field`, `lowercase` (default true), `collapse_whitespace` (default true),
-//! `save_index`, `against` (`[]`), `memory` (size, e.g. `"2GB"`).
+//! `priority_field`, `count_field`, `save_index`, `against` (`[]`), `memory` (size, e.g.
+//! `"2GB"`).
 //!
 //! ```toml
 //! [[stage]]
 //! type = "exact_dedup"
+//!
+//! [[stage]]
+//! type = "exact_dedup"
+//! priority_field = "quality_score"
+//! count_field = "duplicates"
 //!
 //! [[stage]]
 //! type = "exact_dedup"
@@ -47,10 +63,13 @@ use crate::dedup::spill::{Record, Sorter};
 use crate::dedup::{io_err, pack, resolve, unpack};
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::ByteSize;
+use datamill_core::codec::{Dec, Enc};
 use datamill_core::{
-    DecideCx, Decider, Doc, DocRef, GlobalStage, ReportSink, StageError, Verdicts,
+    DecideCx, Decider, Doc, DocRef, GlobalStage, ReportSink, Stage, StageCx, StageError, Verdict,
+    Verdicts,
 };
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
@@ -73,12 +92,25 @@ pub struct ExactDedup {
     pub against: Vec<String>,
     /// Memory budget of the decider (overrides `--memory`).
     pub memory: Option<ByteSize>,
+    /// Keep the member with the highest value of this numeric metadata field (datatrove's
+    /// `document_priority`) instead of the first.
+    pub priority_field: Option<String>,
+    /// Write to each kept document the number of documents sharing its content.
+    pub count_field: Option<String>,
 }
 
 const KIND: &str = "exact_dedup";
 
 impl StageSpec for ExactDedup {
     fn build(&self, cx: &BuildCx) -> Result<Step, StageError> {
+        for (name, f) in [
+            ("priority_field", &self.priority_field),
+            ("count_field", &self.count_field),
+        ] {
+            if f.as_deref() == Some("") {
+                return Err(StageError::config(name, "must not be empty"));
+            }
+        }
         let against = resolve_against(&cx.base_dir, &self.against, KIND, Some(&self.params()))?;
         Ok(Step::Global(Box::new(Built {
             cfg: self.clone(),
@@ -119,8 +151,8 @@ struct Built {
 }
 
 impl GlobalStage for Built {
-    /// The summary: the 16-byte hash, then the document id (empty: no field, never a
-    /// duplicate).
+    /// The summary: the 16-byte hash, the priority (8 bytes, with `priority_field`), then
+    /// the document id (empty: no field, never a duplicate).
     fn summarize(&self, doc: &Doc, out: &mut Vec<u8>) -> Result<(), StageError> {
         let content = match &self.cfg.field {
             None => std::borrow::Cow::Borrowed(doc.text()),
@@ -131,8 +163,31 @@ impl GlobalStage for Built {
         };
         let h = xxhash_rust::xxh3::xxh3_128(self.cfg.normalize(&content).as_bytes());
         out.extend_from_slice(&h.to_le_bytes());
+        if let Some(f) = &self.cfg.priority_field {
+            let p = doc
+                .get_raw(f)
+                .and_then(|r| r.parse::<f64>().ok())
+                .filter(|p| !p.is_nan())
+                .unwrap_or(f64::NEG_INFINITY);
+            out.extend_from_slice(&p.to_le_bytes());
+        }
         out.extend_from_slice(doc.id().as_bytes());
         Ok(())
+    }
+
+    fn transform(&self, state: &[u8]) -> Result<Box<dyn Stage + '_>, StageError> {
+        let mut d = Dec::new(state, "exact_dedup counts");
+        let n = d.len(12)?;
+        let mut counts = HashMap::with_capacity(n);
+        for _ in 0..n {
+            let at = d.u64()?;
+            counts.insert(at, d.u32()?);
+        }
+        d.end()?;
+        Ok(Box::new(WriteCount {
+            counts,
+            field: self.cfg.count_field.as_deref().unwrap_or("duplicates"),
+        }))
     }
 
     fn decider(&self, cx: &DecideCx) -> Result<Box<dyn Decider + '_>, StageError> {
@@ -167,22 +222,31 @@ impl GlobalStage for Built {
     }
 }
 
-/// One document: hash, input position, where its id is stored.
+/// One document: hash, input position, where its id is stored, its priority (the bits of
+/// an `f64`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {
     hash: u128,
     pos: u64,
     id_off: u64,
     id_len: u32,
+    prio: u64,
+}
+
+impl Entry {
+    fn priority(&self) -> f64 {
+        f64::from_bits(self.prio)
+    }
 }
 
 impl Record for Entry {
-    const SIZE: usize = 36;
+    const SIZE: usize = 44;
     fn encode(&self, o: &mut [u8]) {
         o[..16].copy_from_slice(&self.hash.to_be_bytes());
         o[16..24].copy_from_slice(&self.pos.to_be_bytes());
         o[24..32].copy_from_slice(&self.id_off.to_be_bytes());
         o[32..36].copy_from_slice(&self.id_len.to_be_bytes());
+        o[36..44].copy_from_slice(&self.prio.to_be_bytes());
     }
     fn decode(b: &[u8]) -> Self {
         Entry {
@@ -190,7 +254,27 @@ impl Record for Entry {
             pos: u64::from_be_bytes(b[16..24].try_into().expect("8 bytes")),
             id_off: u64::from_be_bytes(b[24..32].try_into().expect("8 bytes")),
             id_len: u32::from_be_bytes(b[32..36].try_into().expect("4 bytes")),
+            prio: u64::from_be_bytes(b[36..44].try_into().expect("8 bytes")),
         }
+    }
+}
+
+/// The transform of `count_field`: writes each kept document's cluster size (1 when it
+/// shared its content with no other).
+struct WriteCount<'a> {
+    counts: HashMap<u64, u32>,
+    field: &'a str,
+}
+
+impl Stage for WriteCount<'_> {
+    fn process(&self, doc: &mut Doc, cx: &mut StageCx) -> Result<Verdict, StageError> {
+        let n = cx
+            .doc_ref()
+            .and_then(|at| self.counts.get(&pack(at)))
+            .copied()
+            .unwrap_or(1);
+        doc.set(self.field, &n);
+        Ok(Verdict::Keep)
     }
 }
 
@@ -305,13 +389,25 @@ impl Decider for FirstWins<'_> {
             )));
         }
         let hash = u128::from_le_bytes(summary[..16].try_into().expect("16 bytes"));
-        let id = &summary[16..];
+        let (prio, id) = if self.st.cfg.priority_field.is_some() {
+            if summary.len() < 24 {
+                return Err(StageError::Other(format!(
+                    "exact_dedup: corrupt summary of {} bytes",
+                    summary.len()
+                )));
+            }
+            let p = f64::from_le_bytes(summary[16..24].try_into().expect("8 bytes"));
+            (p, &summary[24..])
+        } else {
+            (0.0, &summary[16..])
+        };
         let id_off = self.ids.append(id)?;
         self.sorter.push(Entry {
             hash,
             pos: pack(at),
             id_off,
             id_len: id.len() as u32,
+            prio: prio.to_bits(),
         })
     }
 
@@ -324,6 +420,7 @@ impl Decider for FirstWins<'_> {
         };
         let mut report = self.report.jsonl("clusters.jsonl")?;
         let mut members: Vec<Entry> = Vec::new();
+        let mut counts: Vec<(u64, u32)> = Vec::new();
         let mut next = sorted.next_record()?;
         while let Some(first) = next {
             let hash = first.hash;
@@ -341,33 +438,56 @@ impl Decider for FirstWins<'_> {
             for c in &mut self.against {
                 in_index |= c.seek(&hash, |h| *h)?.is_some();
             }
-            if in_index {
-                for m in &members {
-                    v.drop(unpack(m.pos), "duplicate_in_index");
-                }
-            } else {
-                for m in &members[1..] {
-                    v.drop(unpack(m.pos), "duplicate");
+            if members.len() == 1 && !in_index {
+                continue;
+            }
+            // The kept member: the first of the highest priority (members are in input
+            // order); none when the content is in a saved index.
+            let mut kept = 0;
+            for (i, m) in members.iter().enumerate() {
+                if m.priority() > members[kept].priority() {
+                    kept = i;
                 }
             }
-            if members.len() > 1 || in_index {
-                let mut ids = Vec::with_capacity(members.len());
-                for m in &members {
-                    ids.push(self.ids.get(m.id_off, m.id_len)?);
-                }
-                report.write(&serde_json::json!({
-                    "cluster": format!("{hash:032x}"),
-                    "kept": if in_index { None } else { Some(&ids[0]) },
-                    "members": ids,
-                    "in_index": in_index,
-                }))?;
+            let mut ids = Vec::with_capacity(members.len());
+            for m in &members {
+                ids.push(self.ids.get(m.id_off, m.id_len)?);
             }
+            let cluster = format!("{hash:032x}");
+            for (i, m) in members.iter().enumerate() {
+                if in_index {
+                    let d = serde_json::json!({"duplicate_of": null, "cluster": cluster});
+                    v.drop_with(unpack(m.pos), "duplicate_in_index", &d);
+                } else if i != kept {
+                    let d = serde_json::json!({"duplicate_of": ids[kept], "cluster": cluster});
+                    v.drop_with(unpack(m.pos), "duplicate", &d);
+                }
+            }
+            if !in_index && self.st.cfg.count_field.is_some() {
+                counts.push((members[kept].pos, members.len() as u32));
+            }
+            report.write(&serde_json::json!({
+                "cluster": cluster,
+                "kept": if in_index { None } else { Some(&ids[kept]) },
+                "members": ids,
+                "in_index": in_index,
+            }))?;
         }
         if let Some(w) = index {
             w.finish()?;
         }
         report.finish()?;
-        Ok(None)
+        if self.st.cfg.count_field.is_none() {
+            return Ok(None);
+        }
+        counts.sort_unstable();
+        let mut e = Enc::default();
+        e.len(counts.len());
+        for (at, n) in counts {
+            e.u64(at);
+            e.u32(n);
+        }
+        Ok(Some(e.finish()))
     }
 }
 

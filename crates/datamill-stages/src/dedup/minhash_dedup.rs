@@ -759,15 +759,21 @@ impl MinhashDecider<'_> {
             .collect();
         let mut removed = 0u64;
         let mut removed_in_index = 0u64;
-        for (kept, members) in &clusters {
+        let (needed, ids) = self.load_ids(&clusters)?;
+        let id_of = |s: u32| -> &str { &ids[needed.binary_search(&s).expect("needed id")] };
+        for (c, (kept, members)) in clusters.iter().enumerate() {
             let in_index = *kept < m;
+            // What an excluded duplicate says: the kept document and the cluster (its row
+            // number in clusters.jsonl).
+            let detail = serde_json::json!({"duplicate_of": id_of(*kept), "cluster": c});
             for &s in members {
                 if s != *kept && s >= m {
+                    let at = self.refs[(s - m) as usize];
                     if in_index {
-                        verdicts.drop(self.refs[(s - m) as usize], "duplicate_in_index");
+                        verdicts.drop_with(at, "duplicate_in_index", &detail);
                         removed_in_index += 1;
                     } else {
-                        verdicts.drop(self.refs[(s - m) as usize], "duplicate");
+                        verdicts.drop_with(at, "duplicate", &detail);
                     }
                     removed += 1;
                 }
@@ -789,10 +795,11 @@ impl MinhashDecider<'_> {
             spills: self.store.spills,
             sorted_runs: self.store.runs.load(Ordering::Relaxed),
         };
-        self.write_report(&clusters, &summary)
+        self.write_report(&clusters, &summary, &needed, &ids)
     }
 
-    fn write_report(&self, clusters: &[Cluster], summary: &Summary) -> Result<(), StageError> {
+    /// The ids of every member of `clusters`: the members sorted, and their ids.
+    fn load_ids(&self, clusters: &[Cluster]) -> Result<(Vec<u32>, Vec<String>), StageError> {
         let mut needed: Vec<u32> = clusters.iter().flat_map(|c| c.1.iter().copied()).collect();
         needed.sort_unstable();
         let mut ids: Vec<String> = Vec::with_capacity(needed.len());
@@ -816,6 +823,16 @@ impl MinhashDecider<'_> {
                 s += 1;
             }
         }
+        Ok((needed, ids))
+    }
+
+    fn write_report(
+        &self,
+        clusters: &[Cluster],
+        summary: &Summary,
+        needed: &[u32],
+        ids: &[String],
+    ) -> Result<(), StageError> {
         let id_of = |s: u32| -> &str { &ids[needed.binary_search(&s).expect("needed id")] };
         let mut w = self.cx.report.jsonl("clusters.jsonl")?;
         for (i, (kept, members)) in clusters.iter().enumerate() {
