@@ -237,11 +237,11 @@ fn same_bytes_whatever_the_worker_count_and_unit_size_and_accounting_holds() {
     assert!(q.contains(r#""raw":"{\"id\": \"only-id\"}""#), "{q}");
 }
 
-#[test]
-fn unchanged_documents_are_written_byte_for_byte() {
-    let d = tempfile::tempdir().unwrap();
-    let src = shared("data/samples/labeled_sample.jsonl");
-    let p = d.path().join("p.toml");
+/// Runs the identity pipeline (no stage, uncompressed, 1 MB units) over `src`; returns the
+/// output lines in input order (shards by name) and checks that only shards, the run-wide
+/// schema and the dataset card were written.
+fn identity_run(dir: &Path, src: &Path) -> Vec<Vec<u8>> {
+    let p = dir.join("p.toml");
     std::fs::write(
         &p,
         format!(
@@ -250,7 +250,7 @@ fn unchanged_documents_are_written_byte_for_byte() {
         ),
     )
     .unwrap();
-    let out = d.path().join("o");
+    let out = dir.join("o");
     ok(&run(&[
         "run",
         p.to_str().unwrap(),
@@ -266,7 +266,84 @@ fn unchanged_documents_are_written_byte_for_byte() {
         assert!(name.ends_with(".jsonl"), "{name}");
         all.extend(bytes);
     }
-    assert_eq!(all, std::fs::read(&src).unwrap());
+    all.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+#[test]
+fn unchanged_documents_are_written_byte_for_byte() {
+    // Documents that all have the same fields of the same types: the output is the input,
+    // byte for byte (over several units and shards).
+    let d = tempfile::tempdir().unwrap();
+    let full = std::fs::read(shared("data/samples/labeled_sample.jsonl")).unwrap();
+    let same: Vec<&[u8]> = full
+        .split(|&b| b == b'\n')
+        .filter(|l| {
+            let v: serde_json::Value = match serde_json::from_slice(l) {
+                Ok(v) => v,
+                Err(_) => return false,
+            };
+            v.get("package").is_some() && v.get("tags").is_none()
+        })
+        .collect();
+    assert!(same.len() > 1000, "{}", same.len());
+    let src = d.path().join("same.jsonl");
+    let mut body = same.join(&b'\n');
+    body.push(b'\n');
+    std::fs::write(&src, &body).unwrap();
+    let out = identity_run(d.path(), &src);
+    assert_eq!(out, same);
+
+    // Documents with different fields: one schema for the output. A document keeps its
+    // fields, in its order and with the same value bytes where the type is the run-wide one;
+    // the fields it lacks follow as null; a value whose type the schema promotes is
+    // rewritten (int -> float, int -> string on a conflict).
+    let d = tempfile::tempdir().unwrap();
+    let out = identity_run(d.path(), &shared("data/samples/labeled_sample.jsonl"));
+    let inp: Vec<&[u8]> = full
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(out.len(), inp.len());
+    let all_fields: Vec<String> = {
+        let mut f: Vec<String> = Vec::new();
+        for l in &inp {
+            let v: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(l).unwrap();
+            for k in v.keys() {
+                if !f.contains(k) {
+                    f.push(k.clone());
+                }
+            }
+        }
+        f
+    };
+    for (i, (o, l)) in out.iter().zip(&inp).enumerate() {
+        let o: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(o).unwrap();
+        let l: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(l).unwrap();
+        assert_eq!(o.len(), all_fields.len(), "line {i}: every field");
+        let ok_keys: Vec<&String> = o.keys().take(l.len()).collect();
+        assert_eq!(
+            ok_keys,
+            l.keys().collect::<Vec<_>>(),
+            "line {i}: its own fields first"
+        );
+        for (k, v) in &o {
+            match l.get(k) {
+                None => assert!(v.is_null(), "line {i}: {k} = {v}"),
+                Some(w) if w.is_string() || w.is_object() => assert_eq!(v, w, "line {i}: {k}"),
+                // Numbers may be promoted (to float, or to a string on a conflict).
+                Some(w) => assert!(
+                    v == w
+                        || v.as_f64() == w.as_f64()
+                        || v.as_str() == Some(&w.to_string())
+                        || v.as_array().map(|a| a.len()) == w.as_array().map(|a| a.len()),
+                    "line {i}: {k}: {v} vs {w}"
+                ),
+            }
+        }
+    }
 }
 
 fn kill_and_resume(delay_ms: u64, dir: &Path, p: &Path, reference: &BTreeMap<String, Vec<u8>>) {
