@@ -27,6 +27,9 @@ enum Command {
     Plan(cmd::plan::PlanArgs),
     /// Run one task of a planned run (as `datamill plan` prints it) from any process.
     Task(cmd::task::TaskArgs),
+    /// Write (and with --submit, submit) sbatch scripts running a pipeline on a Slurm
+    /// cluster: one job array per pass, chained with --dependency=afterok.
+    Slurm(cmd::slurm::SlurmArgs),
     /// List the stages, or show one stage's documentation.
     Stages(cmd::stages::StagesArgs),
     /// Fit scaling laws and plan data, epochs and model size.
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Plan(args) => cmd::plan::run(args),
         Command::Task(args) => cmd::task::run(&args),
+        Command::Slurm(args) => cmd::slurm::run(args),
         Command::Stages(args) => cmd::stages::run(&args),
         Command::Scaling(c) => or_fail(cmd::scaling::run(&c, &mut Stdout::default())),
         Command::LabelIssues(args) => {

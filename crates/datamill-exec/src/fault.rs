@@ -11,6 +11,11 @@
 //! * `decision:<k>:1`: the decision after pass `k` is stored;
 //! * `report:<k>:1`: the report step of decision `k` is done.
 //!
+//! With `DATAMILL_FAULT_ONCE=<file>` as well, only the first process to reach the state stops:
+//! it creates `<file>` (exclusively) before exiting, and a process that finds the file already
+//! there goes on. So a task retried by a cluster scheduler (Ray, Slurm) in a new process with
+//! the same environment completes instead of failing again.
+//!
 //! While the variable is set, marker writes are serialized with these checks, so "exactly
 //! n markers of pass k exist" holds at the moment of the abort whatever the worker count.
 //! Unset (always, outside tests), each check is one load of a cached `None`.
@@ -19,6 +24,9 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// The environment variable.
 pub const VAR: &str = "DATAMILL_FAULT";
+
+/// The environment variable naming the file that makes a fault fire in one process only.
+pub const ONCE_VAR: &str = "DATAMILL_FAULT_ONCE";
 
 struct Spec {
     event: String,
@@ -62,6 +70,16 @@ pub(crate) fn check(event: &str, k: usize, held: Option<&mut MutexGuard<'static,
     };
     **count += 1;
     if **count == s.n {
+        if let Some(once) = std::env::var_os(ONCE_VAR) {
+            let first = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&once)
+                .is_ok();
+            if !first {
+                return;
+            }
+        }
         eprintln!("{VAR}: stopping after {event} {} of {k}", s.n);
         std::process::exit(137);
     }

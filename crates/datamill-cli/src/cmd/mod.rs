@@ -6,6 +6,7 @@ pub mod label_issues;
 pub mod plan;
 pub mod run;
 pub mod scaling;
+pub mod slurm;
 pub mod stages;
 pub mod task;
 pub mod train_classifier;
