@@ -1,10 +1,14 @@
 //! Predictions from a law file: losses, compute-optimal and unique-capped allocations, data
 //! and compute needed for a target loss, and the cost of repeating data, each with bootstrap
 //! intervals when the law file carries draws. [`crate::report`] renders them as text.
+//!
+//! Every interval is labelled (`{"low": .., "high": .., "level": 0.95}`); a report carries the
+//! number of draws its intervals come from and the law file's warnings (an ill-conditioned
+//! fit, no bootstrap).
 
 use serde::Serialize;
 
-use crate::bootstrap::interval;
+use crate::bootstrap::{Estimate, Interval};
 use crate::error::ScalingError;
 use crate::lawfile::LawFile;
 use crate::laws::{Allocation, DataConstrained, Law};
@@ -59,7 +63,8 @@ pub struct LossPoint {
     /// Predicted loss.
     pub loss: f64,
     /// Bootstrap interval of the loss, when the law file has draws.
-    pub interval: Option<(f64, f64)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Interval>,
 }
 
 /// Data needed at a model size.
@@ -71,6 +76,12 @@ pub struct DataNeeded {
     pub target: f64,
     /// Tokens needed, `None` = unreachable.
     pub d: Option<f64>,
+    /// Bootstrap interval of the tokens needed, over the draws that reach the target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Interval>,
+    /// Draws by which the target is unreachable at this N (their floor is above it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable_draws: Option<usize>,
     /// The floor of the loss at this N (infinite data, and U when given).
     pub floor: f64,
 }
@@ -80,8 +91,63 @@ pub struct DataNeeded {
 pub struct ComputeNeeded {
     /// Target loss.
     pub target: f64,
-    /// The allocation at that compute, `None` = unreachable (target ≤ E).
-    pub allocation: Option<Allocation>,
+    /// The compute needed in FLOP, `None` = unreachable (target ≤ E); its interval is over
+    /// each draw's own compute for the target.
+    pub compute: Option<Estimate>,
+    /// The compute-optimal allocation at that compute, `None` = unreachable.
+    pub allocation: Option<ComputeOptimal>,
+    /// Draws by which the target is unreachable (their E is at or above it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable_draws: Option<usize>,
+}
+
+/// A compute-optimal allocation with fresh data, each number with its bootstrap interval
+/// (JSON: `{"compute": C, "n": {"value": .., "interval": {"low": .., "high": .., "level": ..}},
+/// "d": {..}, "loss": {..}, "tokens_per_param": ..}`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ComputeOptimal {
+    /// Compute budget in FLOP (C = 6 N D).
+    pub compute: f64,
+    /// Parameters N_opt.
+    pub n: Estimate,
+    /// Training tokens D_opt.
+    pub d: Estimate,
+    /// Predicted loss at (N_opt, D_opt).
+    pub loss: Estimate,
+    /// D_opt / N_opt of the point law.
+    pub tokens_per_param: f64,
+}
+
+impl ComputeOptimal {
+    /// The point law's allocation at `c`, with the intervals of `law_at` over `draws`
+    /// (draws where it gives `None` are left out).
+    fn new(
+        opt: Allocation,
+        draws: &[Law],
+        level: f64,
+        law_at: impl Fn(&Law) -> Option<Allocation>,
+    ) -> ComputeOptimal {
+        let est = |v: f64, f: fn(&Allocation) -> f64| {
+            Estimate::with_draws(v, draws, level, |l| law_at(l).map(|a| f(&a)))
+        };
+        ComputeOptimal {
+            compute: opt.compute,
+            n: est(opt.n, |a| a.n),
+            d: est(opt.d, |a| a.d),
+            loss: est(opt.loss, |a| a.loss),
+            tokens_per_param: opt.d / opt.n,
+        }
+    }
+
+    /// The point law's allocation.
+    pub fn allocation(&self) -> Allocation {
+        Allocation {
+            compute: self.compute,
+            n: self.n.value,
+            d: self.d.value,
+            loss: self.loss.value,
+        }
+    }
 }
 
 /// One row of the epochs-vs-fresh-data table.
@@ -103,19 +169,23 @@ pub struct EpochCost {
     pub repeated_token_value: Option<f64>,
 }
 
-/// Bootstrap interval of an allocation: `(n_low, n_high, d_low, d_high)`.
-pub type AllocationInterval = (f64, f64, f64, f64);
-
 /// Everything `predict` computed.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct PredictReport {
     /// The law's name.
     pub law: String,
+    /// Bootstrap draws the intervals come from (0: the law file has none, no intervals).
+    pub draws: usize,
+    /// Central mass of every interval (the bootstrap's level), when there are draws.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<f64>,
+    /// The law file's warnings: an ill-conditioned fit, no bootstrap (see
+    /// [`LawFile::warnings`]).
+    pub warnings: Vec<String>,
     /// Losses at (N, D[, U]).
     pub losses: Vec<LossPoint>,
-    /// Compute-optimal allocations with fresh data (and their intervals as
-    /// `(n_lo, n_hi, d_lo, d_hi)`).
-    pub compute_optimal: Vec<(Allocation, Option<AllocationInterval>)>,
+    /// Compute-optimal allocations with fresh data, with intervals.
+    pub compute_optimal: Vec<ComputeOptimal>,
     /// Best allocation under the unique-token cap with repetition (data-constrained law).
     pub capped_allocation: Vec<CappedAllocation>,
     /// Data needed at fixed N.
@@ -147,7 +217,13 @@ pub fn predict(file: &LawFile, a: &PredictQuery) -> Result<PredictReport, Scalin
     let level = file.bootstrap.as_ref().map_or(0.95, |b| b.level);
     let mut rep = PredictReport {
         law: law.name().to_string(),
+        draws: draws.len(),
+        level: (!draws.is_empty()).then_some(level),
+        warnings: file.warnings(),
         ..Default::default()
+    };
+    let iv = |f: &dyn Fn(&Law) -> Option<f64>| {
+        crate::bootstrap::interval(draws, level, f).map(|(low, high)| Interval { low, high, level })
     };
     let check = |what: &str, v: f64| -> Result<(), ScalingError> {
         if v.is_finite() && v > 0.0 {
@@ -196,13 +272,12 @@ pub fn predict(file: &LawFile, a: &PredictQuery) -> Result<PredictReport, Scalin
         for &n in &ns {
             for &d in &ds {
                 let loss = law.loss(n, d, a.u);
-                let iv = interval(draws, level, |l| Some(l.loss(n, d, a.u)));
                 rep.losses.push(LossPoint {
                     n,
                     d,
                     u: a.u,
                     loss,
-                    interval: iv,
+                    interval: iv(&|l| Some(l.loss(n, d, a.u))),
                 });
             }
         }
@@ -215,10 +290,10 @@ pub fn predict(file: &LawFile, a: &PredictQuery) -> Result<PredictReport, Scalin
                 law.name()
             )));
         };
-        let ni = interval(draws, level, |l| l.compute_optimal(c).map(|o| o.n));
-        let di = interval(draws, level, |l| l.compute_optimal(c).map(|o| o.d));
         rep.compute_optimal
-            .push((opt, ni.zip(di).map(|(n, d)| (n.0, n.1, d.0, d.1))));
+            .push(ComputeOptimal::new(opt, draws, level, |l| {
+                l.compute_optimal(c)
+            }));
         if let Some(u) = a.u {
             let dc = data_constrained_view(law, &mut rep.notes)?;
             let best = dc.optimal_allocation(c, u, a.grid_steps.max(1), a.grid_max_factor);
@@ -234,10 +309,14 @@ pub fn predict(file: &LawFile, a: &PredictQuery) -> Result<PredictReport, Scalin
     // Target loss.
     if let Some(t) = a.target_loss {
         if a.n.is_empty() && !needs_n {
+            let (interval, unreachable_draws) =
+                needed_over_draws(draws, level, |l| l.data_for_loss(t, f64::NAN, a.u));
             rep.data_needed.push(DataNeeded {
                 n: f64::NAN,
                 target: t,
                 d: law.data_for_loss(t, f64::NAN, a.u),
+                interval,
+                unreachable_draws,
                 floor: law.loss(f64::NAN, f64::INFINITY, None),
             });
         } else if a.n.is_empty() {
@@ -247,9 +326,21 @@ pub fn predict(file: &LawFile, a: &PredictQuery) -> Result<PredictReport, Scalin
                     law.name()
                 ))
             })?;
+            // Each draw's own compute for the target, and its allocation there.
+            let at_target = |l: &Law| {
+                let c = l.as_chinchilla()?;
+                c.compute_for_loss(t).map(|cc| c.compute_optimal(cc))
+            };
+            let unreachable = draws.iter().filter(|l| at_target(l).is_none()).count();
+            let cc = c.compute_for_loss(t);
             rep.compute_needed = Some(ComputeNeeded {
                 target: t,
-                allocation: c.compute_for_loss(t).map(|cc| c.compute_optimal(cc)),
+                compute: cc.map(|cc| {
+                    Estimate::with_draws(cc, draws, level, |l| at_target(l).map(|a| a.compute))
+                }),
+                allocation: cc
+                    .map(|cc| ComputeOptimal::new(c.compute_optimal(cc), draws, level, at_target)),
+                unreachable_draws: (!draws.is_empty()).then_some(unreachable),
             });
         } else {
             for &n in &a.n {
@@ -262,10 +353,14 @@ pub fn predict(file: &LawFile, a: &PredictQuery) -> Result<PredictReport, Scalin
                 } else {
                     floor
                 };
+                let (interval, unreachable_draws) =
+                    needed_over_draws(draws, level, |l| l.data_for_loss(t, n, a.u));
                 rep.data_needed.push(DataNeeded {
                     n,
                     target: t,
                     d: law.data_for_loss(t, n, a.u),
+                    interval,
+                    unreachable_draws,
                     floor,
                 });
             }
@@ -299,6 +394,25 @@ pub fn predict(file: &LawFile, a: &PredictQuery) -> Result<PredictReport, Scalin
         }
     }
     Ok(rep)
+}
+
+/// The interval of the tokens needed over the draws that reach the target, and how many do
+/// not (`None` without draws).
+fn needed_over_draws(
+    draws: &[Law],
+    level: f64,
+    f: impl Fn(&Law) -> Option<f64>,
+) -> (Option<Interval>, Option<usize>) {
+    if draws.is_empty() {
+        return (None, None);
+    }
+    let unreachable = draws.iter().filter(|l| f(l).is_none()).count();
+    let iv = crate::bootstrap::interval(draws, level, &f).map(|(low, high)| Interval {
+        low,
+        high,
+        level,
+    });
+    (iv, Some(unreachable))
 }
 
 /// The data-constrained view of a law: itself, or R* from Muennighoff et al.

@@ -151,12 +151,28 @@ pub fn fit_table(file: &LawFile) -> String {
             );
         }
     }
+    write_warnings(&mut s, &file.warnings(), true);
     s
 }
+
+/// `warning: ...` lines (after a blank line when `gap`).
+fn write_warnings(s: &mut String, warnings: &[String], gap: bool) {
+    if gap && !warnings.is_empty() {
+        let _ = writeln!(s);
+    }
+    for w in warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+}
+
 fn fmt_iv(iv: Option<(f64, f64)>) -> String {
     iv.map_or(String::new(), |(l, h)| {
         format!("  [{}, {}]", fmt_num(l, 5), fmt_num(h, 5))
     })
+}
+
+fn fmt_interval(iv: Option<crate::bootstrap::Interval>) -> String {
+    fmt_iv(iv.map(|i| (i.low, i.high)))
 }
 
 /// The terminal rendering of a [`PredictReport`].
@@ -170,12 +186,15 @@ pub fn report_table(file: &LawFile, r: &PredictReport) -> String {
         .map(|(k, v)| format!("{k}={}", fmt_num(*v, 7)))
         .collect();
     let _ = writeln!(s, "     {}", params.join(" "));
-    if file.bootstrap.is_some() {
+    if let Some(level) = r.level {
         let _ = writeln!(
             s,
-            "     intervals: 95% bootstrap percentiles over the law file's draws"
+            "     intervals: {}% bootstrap percentiles over the law file's {} draws",
+            (level * 1000.0).round() / 10.0,
+            r.draws
         );
     }
+    write_warnings(&mut s, &r.warnings, false);
     for n in &r.notes {
         let _ = writeln!(s, "note: {n}");
     }
@@ -189,24 +208,24 @@ pub fn report_table(file: &LawFile, r: &PredictReport) -> String {
                 p.n,
                 p.d,
                 p.loss,
-                fmt_iv(p.interval)
+                fmt_interval(p.interval)
             );
         }
     }
     if !r.compute_optimal.is_empty() {
         let _ = writeln!(s, "\ncompute-optimal allocation (C = 6ND, fresh data)");
-        for (o, iv) in &r.compute_optimal {
+        for o in &r.compute_optimal {
             let _ = write!(
                 s,
                 "  C={:.4e}  N_opt={:.6e}  D_opt={:.6e}  D/N={:.2}  L={:.6}",
-                o.compute,
-                o.n,
-                o.d,
-                o.d / o.n,
-                o.loss
+                o.compute, o.n.value, o.d.value, o.tokens_per_param, o.loss.value
             );
-            if let Some((nl, nh, dl, dh)) = iv {
-                let _ = write!(s, "  N in [{nl:.3e}, {nh:.3e}], D in [{dl:.3e}, {dh:.3e}]");
+            if let (Some(n), Some(d)) = (o.n.interval, o.d.interval) {
+                let _ = write!(
+                    s,
+                    "  N in [{:.3e}, {:.3e}], D in [{:.3e}, {:.3e}]",
+                    n.low, n.high, d.low, d.high
+                );
             }
             let _ = writeln!(s);
         }
@@ -230,7 +249,15 @@ pub fn report_table(file: &LawFile, r: &PredictReport) -> String {
         for d in &r.data_needed {
             match d.d {
                 Some(v) => {
-                    let _ = writeln!(s, "  N={:.4e}  L*={}  D = {:.6e} tokens", d.n, d.target, v);
+                    let _ = writeln!(
+                        s,
+                        "  N={:.4e}  L*={}  D = {:.6e} tokens{}{}",
+                        d.n,
+                        d.target,
+                        v,
+                        fmt_interval(d.interval),
+                        unreachable_in(d.unreachable_draws, r.draws)
+                    );
                 }
                 None => {
                     let _ = writeln!(
@@ -244,15 +271,22 @@ pub fn report_table(file: &LawFile, r: &PredictReport) -> String {
     }
     if let Some(c) = &r.compute_needed {
         let _ = writeln!(s, "\ncompute needed on the frontier");
-        match c.allocation {
-            Some(a) => {
+        match (&c.compute, &c.allocation) {
+            (Some(cc), Some(a)) => {
                 let _ = writeln!(
                     s,
-                    "  L*={}  C = {:.6e} FLOP  N={:.4e}  D={:.4e}",
-                    c.target, a.compute, a.n, a.d
+                    "  L*={}  C = {:.6e} FLOP{}  N={:.4e}{}  D={:.4e}{}{}",
+                    c.target,
+                    cc.value,
+                    fmt_interval(cc.interval),
+                    a.n.value,
+                    fmt_interval(a.n.interval),
+                    a.d.value,
+                    fmt_interval(a.d.interval),
+                    unreachable_in(c.unreachable_draws, r.draws)
                 );
             }
-            None => {
+            _ => {
                 let _ = writeln!(
                     s,
                     "  L*={}  unreachable: at or below the irreducible loss",
@@ -295,6 +329,14 @@ pub fn report_table(file: &LawFile, r: &PredictReport) -> String {
         );
     }
     s
+}
+
+/// `  (unreachable in k of n draws)` when some draws cannot reach the target.
+fn unreachable_in(k: Option<usize>, n: usize) -> String {
+    match k {
+        Some(k) if k > 0 => format!("  (unreachable in {k} of {n} draws)"),
+        _ => String::new(),
+    }
 }
 
 fn fmt_est(e: &Estimate, sig: usize) -> String {

@@ -32,7 +32,7 @@ fn opt(law: &str, c: f64) -> (f64, f64, f64) {
         },
     )
     .unwrap();
-    let o = r.compute_optimal[0].0;
+    let o = r.compute_optimal[0].allocation();
     (o.n, o.d, o.loss)
 }
 

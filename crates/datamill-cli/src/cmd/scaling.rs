@@ -88,8 +88,9 @@ pub struct FitArgs {
     /// default: Muennighoff et al.'s C4 constants).
     #[arg(long)]
     pub base: Option<String>,
-    /// Number of bootstrap resamples (0 = none).
-    #[arg(long, default_value_t = 0)]
+    /// Number of bootstrap resamples: standard errors, 95% intervals of the parameters and of
+    /// every prediction, and the ill-conditioned-fit warning (0 = none).
+    #[arg(long, default_value_t = 200)]
     pub bootstrap: usize,
     /// Bootstrap seed (MT19937, NumPy-compatible resampling).
     #[arg(long, default_value_t = 42)]
@@ -310,7 +311,7 @@ pub fn run_fit(a: &FitArgs) -> Result<(LawFile, PathBuf), ScalingError> {
     } else {
         None
     };
-    let file = LawFile {
+    let mut file = LawFile {
         format: datamill_scaling::lawfile::FORMAT.to_string(),
         law: result.law,
         source: Some(SourceInfo {
@@ -323,7 +324,9 @@ pub fn run_fit(a: &FitArgs) -> Result<(LawFile, PathBuf), ScalingError> {
         }),
         fit: Some(result),
         bootstrap: boot,
+        warnings: Vec::new(),
     };
+    file.warnings = file.warnings();
     let out = a.out.clone().unwrap_or_else(|| {
         let stem = a
             .runs
@@ -511,6 +514,148 @@ mod tests {
         let svg = std::fs::read_to_string(&files[1]).unwrap();
         assert!(
             svg.starts_with("<svg") && svg.contains("compute-optimal") && svg.contains("<polygon")
+        );
+    }
+
+    /// `scaling predict --json` as text.
+    fn predict_json(args: &[&str]) -> serde_json::Value {
+        let mut v = vec!["predict"];
+        v.extend_from_slice(args);
+        v.push("--json");
+        let mut out = Vec::new();
+        super::run(&parse(&v), &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn bootstrap_by_default_labelled_intervals_and_ill_conditioned_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        // Gadre's rpj models below 5e8 parameters (four sizes): a Chinchilla fit that the
+        // runs do not determine. No --bootstrap: 200 seeded resamples by default.
+        let law = dir.path().join("small.json");
+        let csv = format!("{DATA}gadre-overtraining/gadre2024_models_loss.csv");
+        let cmd = parse(&[
+            "fit",
+            &csv,
+            "--columns",
+            "N=params_N,D=tokens_D,loss=loss_c4_val",
+            "--where",
+            "train_dataset=rpj",
+            "--where",
+            "params_N<5e8",
+            "-o",
+            law.to_str().unwrap(),
+        ]);
+        let ScalingCommand::Fit(a) = &cmd else {
+            panic!()
+        };
+        assert_eq!((a.bootstrap, a.seed), (200, 42));
+        let mut out = Vec::new();
+        super::run(&cmd, &mut out).unwrap();
+        let table = String::from_utf8(out).unwrap();
+        assert!(
+            table.contains("bootstrap  200 resamples (seed 42)"),
+            "{table}"
+        );
+        assert!(
+            table.contains("warning: ill-conditioned fit: the runs do not determine"),
+            "{table}"
+        );
+        let file = LawFile::load(law.to_str().unwrap()).unwrap();
+        assert!(file.bootstrap.as_ref().unwrap().draws.len() > 150);
+        assert!(
+            file.warnings.iter().any(|w| w.contains("ill-conditioned")),
+            "{:?}",
+            file.warnings
+        );
+        // predict says it too, in the table and in JSON.
+        let v = predict_json(&[law.to_str().unwrap(), "--n", "1e9", "--d", "2e10"]);
+        assert!(
+            v["warnings"][0]
+                .as_str()
+                .unwrap()
+                .contains("ill-conditioned"),
+            "{v}"
+        );
+
+        // A well-determined fit (Epoch's 240 runs) has no warning; every predicted number
+        // has a labelled interval.
+        let law = dir.path().join("epoch.json");
+        run(&parse(&[
+            "fit",
+            &epoch_csv(),
+            "--drop-highest-loss",
+            "5",
+            "--start",
+            "6.0073404,6.0179186,0.5267228,0.33917084,0.2849083",
+            "--bootstrap",
+            "60",
+            "-o",
+            law.to_str().unwrap(),
+        ]))
+        .unwrap();
+        let v = predict_json(&[
+            law.to_str().unwrap(),
+            "--n",
+            "7e10",
+            "--d",
+            "1.4e12",
+            "--compute",
+            "1e24",
+        ]);
+        assert_eq!(v["warnings"], serde_json::json!([]), "{v}");
+        assert_eq!(v["draws"], 60);
+        assert_eq!(v["level"], 0.95);
+        let labelled = |x: &serde_json::Value, what: &str| {
+            let iv = &x["interval"];
+            let (lo, hi) = (iv["low"].as_f64().unwrap(), iv["high"].as_f64().unwrap());
+            let val = x["value"]
+                .as_f64()
+                .unwrap_or_else(|| x["loss"].as_f64().unwrap());
+            assert!(lo <= val && val <= hi, "{what}: {x}");
+            assert_eq!(iv["level"], 0.95, "{what}");
+        };
+        labelled(&v["losses"][0], "loss");
+        let co = &v["compute_optimal"][0];
+        assert_eq!(co["compute"], 1e24);
+        for k in ["n", "d", "loss"] {
+            labelled(&co[k], k);
+        }
+        // --target-loss: the data needed at N and the compute needed, with intervals.
+        let v = predict_json(&[law.to_str().unwrap(), "--target-loss", "2.1"]);
+        let c = &v["compute_needed"];
+        labelled(&c["compute"], "compute needed");
+        labelled(&c["allocation"]["n"], "N at the compute needed");
+        assert_eq!(c["unreachable_draws"], 0, "{c}");
+        let v = predict_json(&[law.to_str().unwrap(), "--n", "1e9", "--target-loss", "2.4"]);
+        let d = &v["data_needed"][0];
+        let (lo, hi) = (
+            d["interval"]["low"].as_f64().unwrap(),
+            d["interval"]["high"].as_f64().unwrap(),
+        );
+        assert!(
+            lo <= d["d"].as_f64().unwrap() && d["d"].as_f64().unwrap() <= hi,
+            "{d}"
+        );
+
+        // --bootstrap 0 is allowed, and says that there are no intervals.
+        let law0 = dir.path().join("none.json");
+        run(&parse(&[
+            "fit",
+            &epoch_csv(),
+            "--start",
+            "6.0073404,6.0179186,0.5267228,0.33917084,0.2849083",
+            "--bootstrap",
+            "0",
+            "-o",
+            law0.to_str().unwrap(),
+        ]))
+        .unwrap();
+        let v = predict_json(&[law0.to_str().unwrap(), "--n", "7e10", "--d", "1.4e12"]);
+        assert!(v["losses"][0].get("interval").is_none(), "{v}");
+        assert!(
+            v["warnings"][0].as_str().unwrap().contains("no bootstrap"),
+            "{v}"
         );
     }
 
