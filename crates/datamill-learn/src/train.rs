@@ -115,11 +115,11 @@ impl TrainOptions {
 
 /// `std::minstd_rand`.
 #[derive(Debug, Clone)]
-struct MinStd(u64);
+pub(crate) struct MinStd(u64);
 
 impl MinStd {
     const M: u64 = 2_147_483_647;
-    fn new(seed: i64) -> Self {
+    pub(crate) fn new(seed: i64) -> Self {
         // linear_congruential_engine::seed: s mod m (of the value as unsigned long), 0 -> 1.
         let s = (seed as u64) % Self::M;
         MinStd(if s == 0 { 1 } else { s })
@@ -145,7 +145,7 @@ impl MinStd {
         }
     }
     /// `std::uniform_int_distribution<int>(0, hi)` (libstdc++'s rejection method).
-    fn uniform_int(&mut self, hi: u64) -> u64 {
+    pub(crate) fn uniform_int(&mut self, hi: u64) -> u64 {
         let urngrange = 2_147_483_646u64 - 1;
         let uerange = hi + 1;
         let scaling = urngrange / uerange;
@@ -504,6 +504,19 @@ impl Model {
     /// Top label (index into [`Model::labels`]) and its probability for a text (one line;
     /// newlines are separators), or `None` when no word or n-gram of the text is known.
     pub fn predict(&self, text: &str) -> Option<(usize, f32)> {
+        let out = self.probabilities(text)?;
+        let mut best = 0;
+        for (i, &p) in out.iter().enumerate() {
+            if p > out[best] {
+                best = i;
+            }
+        }
+        Some((best, out[best]))
+    }
+
+    /// The softmax probability of every label (in [`Model::labels`] order) for a text, or
+    /// `None` when no word or n-gram of the text is known.
+    pub fn probabilities(&self, text: &str) -> Option<Vec<f32>> {
         let (mut words, mut labels, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
         self.line(text.as_bytes(), &mut words, &mut labels, &mut hashes);
         if words.is_empty() {
@@ -521,13 +534,7 @@ impl Model {
         hidden.iter_mut().for_each(|h| *h *= inv);
         let mut out = vec![0f32; self.entries.len() - self.nwords];
         softmax(&self.output, &hidden, &mut out);
-        let mut best = 0;
-        for (i, &p) in out.iter().enumerate() {
-            if p > out[best] {
-                best = i;
-            }
-        }
-        Some((best, out[best]))
+        Some(out)
     }
 
     /// The model in fastText's `.bin` format (`FastText::saveModel`).

@@ -1,11 +1,12 @@
 //! `datamill train-classifier`: trains a fastText-compatible supervised classifier
 //! (`datamill_learn::train`) on labeled JSONL, writes the `.bin` and prints a summary (and the
-//! held-out accuracy with `--validation`).
+//! held-out accuracy with `--validation`); with `--cv K`, writes out-of-fold predicted
+//! probabilities (`datamill_learn::cv`) in the format `datamill label-issues` reads.
 
 use std::path::{Path, PathBuf};
 
 use datamill_learn::LearnError;
-use datamill_learn::io::read_labeled_texts;
+use datamill_learn::io::{encode_labels, read_labeled_texts, read_labels};
 use datamill_learn::train::{Model, TrainOptions, accuracy, fasttext_line};
 
 use super::stdout_err;
@@ -22,9 +23,23 @@ pub struct TrainClassifierArgs {
     /// Field with the label (a string/number, or a list for multi-label lines).
     #[arg(long, default_value = "label")]
     pub label_field: String,
-    /// Output model (fastText `.bin`).
+    /// Output model (fastText `.bin`), trained on all of `--input` (optional with `--cv`).
     #[arg(long, value_name = "FILE")]
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
+    /// K-fold cross-validation: K models, each trained on the other folds (stratified by
+    /// label, seeded by `--seed`), give every example's out-of-fold class probabilities,
+    /// written to `--pred-probs` — the input of `datamill label-issues`.
+    #[arg(long, value_name = "K", requires = "pred_probs")]
+    pub cv: Option<usize>,
+    /// With `--cv`: out-of-fold probabilities, JSONL in input order
+    /// `{"id", "label", "fold", "pred_probs": [..]}`; columns are the classes in the order
+    /// `label-issues` assumes (integer labels: 0..max; names: sorted), also listed in
+    /// `FILE.classes.json`.
+    #[arg(long, value_name = "FILE", requires = "cv")]
+    pub pred_probs: Option<PathBuf>,
+    /// JSONL field with the example id (copied to `--pred-probs`).
+    #[arg(long, default_value = "id")]
+    pub id_field: String,
     /// Held-out JSONL (same fields): prints accuracy of the top label.
     #[arg(long, value_name = "FILE")]
     pub validation: Option<PathBuf>,
@@ -76,8 +91,14 @@ fn read_lines(
 }
 
 /// Runs `datamill train-classifier`: trains, writes the `.bin`, writes a summary (and the
-/// held-out accuracy with `--validation`) to `out`.
+/// held-out accuracy with `--validation`) to `out`; with `--cv`, first the out-of-fold
+/// probabilities.
 pub fn run(args: &TrainClassifierArgs, out: &mut dyn std::io::Write) -> Result<(), LearnError> {
+    if args.output.is_none() && args.cv.is_none() {
+        return Err(LearnError::invalid(
+            "give --output FILE (the model) and/or --cv K --pred-probs FILE",
+        ));
+    }
     let data = read_lines(
         &args.input,
         &args.text_field,
@@ -106,10 +127,16 @@ pub fn run(args: &TrainClassifierArgs, out: &mut dyn std::io::Write) -> Result<(
         seed: args.seed,
         ..Default::default()
     };
+    if let (Some(k), Some(path)) = (args.cv, &args.pred_probs) {
+        cross_validate(args, &data, k, &opts, path, out)?;
+    }
+    let Some(output) = &args.output else {
+        return Ok(());
+    };
     let t0 = std::time::Instant::now();
     let (model, s) = Model::train(&lines, &opts)?;
     let secs = t0.elapsed().as_secs_f64();
-    model.save(&args.output)?;
+    model.save(output)?;
     writeln!(
         out,
         "train-classifier: {} lines, {} words, {} labels, {} tokens, {} epochs, {} updates in {:.2}s; \
@@ -122,7 +149,7 @@ pub fn run(args: &TrainClassifierArgs, out: &mut dyn std::io::Write) -> Result<(
         s.updates,
         secs,
         s.avg_loss,
-        args.output.display()
+        output.display()
     )
     .map_err(stdout_err)?;
     if let Some(v) = &args.validation {
@@ -139,9 +166,209 @@ pub fn run(args: &TrainClassifierArgs, out: &mut dyn std::io::Write) -> Result<(
     Ok(())
 }
 
+/// `--cv K`: the out-of-fold probabilities of `data` (the texts of `--input`, in order),
+/// written to `path` (+ `path.classes.json`) through temporary names.
+fn cross_validate(
+    args: &TrainClassifierArgs,
+    data: &[(Vec<String>, String)],
+    k: usize,
+    opts: &TrainOptions,
+    path: &Path,
+    out: &mut dyn std::io::Write,
+) -> Result<(), LearnError> {
+    // The labels as `label-issues` reads them from the same file, so the columns agree.
+    let lf = read_labels(&args.input, &args.label_field, &args.id_field)?;
+    if let Some(i) = data.iter().position(|(l, _)| l.len() != 1) {
+        return Err(LearnError::invalid(format!(
+            "{}: row {}: --cv needs exactly one label per example, found {}",
+            args.input.display(),
+            i + 1,
+            data[i].0.len()
+        )));
+    }
+    let enc = encode_labels(&lf.labels, None)?;
+    if enc.labels.len() != data.len() {
+        return Err(LearnError::invalid(format!(
+            "{}: {} labels for {} texts",
+            args.input.display(),
+            enc.labels.len(),
+            data.len()
+        )));
+    }
+    let texts: Vec<String> = data.iter().map(|(_, t)| t.clone()).collect();
+    let t0 = std::time::Instant::now();
+    let cv = datamill_learn::cv::cross_val_probs(&texts, &enc.labels, &enc.classes, k, opts)?;
+    let mut body = Vec::new();
+    let mut correct = 0usize;
+    for (i, row) in cv.probs.iter().enumerate() {
+        let top = (0..row.len()).fold(0, |b, j| if row[j] > row[b] { j } else { b });
+        correct += usize::from(top == enc.labels[i]);
+        let rec = serde_json::json!({
+            "id": lf.ids.get(i).cloned().flatten(),
+            "label": enc.classes[enc.labels[i]],
+            "fold": cv.fold[i],
+            "pred_probs": row,
+        });
+        body.extend_from_slice(rec.to_string().as_bytes());
+        body.push(b'\n');
+    }
+    write_atomic(path, &body)?;
+    let classes = classes_path(path);
+    write_atomic(
+        &classes,
+        serde_json::json!(enc.classes).to_string().as_bytes(),
+    )?;
+    writeln!(
+        out,
+        "cv: {k} folds over {} examples, {} classes in {:.2}s; out-of-fold accuracy {:.4}{}; \
+         wrote {} and {}\nnext: datamill label-issues --labels {} --label-field {} --pred-probs {} \
+         --output issues.jsonl",
+        texts.len(),
+        enc.classes.len(),
+        t0.elapsed().as_secs_f64(),
+        correct as f64 / texts.len() as f64,
+        if cv.unknown_text > 0 {
+            format!(
+                " ({} texts with no known word got the class frequencies)",
+                cv.unknown_text
+            )
+        } else {
+            String::new()
+        },
+        path.display(),
+        classes.display(),
+        args.input.display(),
+        args.label_field,
+        path.display()
+    )
+    .map_err(stdout_err)
+}
+
+/// `FILE.classes.json` beside `FILE`.
+fn classes_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".classes.json");
+    path.with_file_name(name)
+}
+
+/// [`datamill_exec::task::write_atomic`] (temporary name, then rename), as a [`LearnError`].
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LearnError> {
+    datamill_exec::task::write_atomic(path, bytes)
+        .map_err(|e| LearnError::io(path, std::io::Error::other(e.to_string())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cv_then_label_issues_finds_the_flipped_labels() {
+        // Three classes with their own words; one example in 12 of each class has a wrong
+        // label.
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("data.jsonl");
+        let words = [
+            ("perl", "perl module cpan regex script"),
+            ("python", "python library pip wheel interpreter"),
+            ("fonts", "truetype font family glyphs typeface"),
+        ];
+        let mut s = String::new();
+        let mut flipped = Vec::new();
+        for i in 0..360 {
+            let (mut label, text) = words[i % 3];
+            if (i / 3) % 12 == 5 {
+                label = words[(i + 1) % 3].0;
+                flipped.push(format!("doc{i}"));
+            }
+            let text = format!("{text} variant{i} {}", ["alpha", "beta", "gamma"][i % 2]);
+            s.push_str(
+                &serde_json::json!({"id": format!("doc{i}"), "text": text, "label": label})
+                    .to_string(),
+            );
+            s.push('\n');
+        }
+        std::fs::write(&input, &s).unwrap();
+        let probs = dir.path().join("oof.jsonl");
+        let cmd = |extra: &[&str]| {
+            let mut v = vec!["datamill", "train-classifier", "--input"];
+            v.push(input.to_str().unwrap());
+            v.extend_from_slice(&["--dim", "8", "--lr", "0.5", "--epoch", "10"]);
+            v.extend_from_slice(extra);
+            match <crate::Cli as clap::Parser>::try_parse_from(v).map(|c| c.command) {
+                Ok(crate::Command::TrainClassifier(a)) => Ok(a),
+                Ok(_) => unreachable!(),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        // --cv needs --pred-probs, and one of --output / --cv is needed.
+        assert!(cmd(&["--cv", "5"]).unwrap_err().contains("--pred-probs"));
+        let e = run(&cmd(&[]).unwrap(), &mut std::io::sink()).unwrap_err();
+        assert!(e.to_string().contains("--cv K"), "{e}");
+        let a = cmd(&["--cv", "5", "--pred-probs", probs.to_str().unwrap()]).unwrap();
+        let mut said = Vec::new();
+        run(&a, &mut said).unwrap();
+        let said = String::from_utf8(said).unwrap();
+        assert!(said.contains("next: datamill label-issues"), "{said}");
+        let rows: Vec<serde_json::Value> = std::fs::read_to_string(&probs)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 360);
+        assert_eq!(rows[7]["id"], "doc7");
+        assert_eq!(rows[7]["pred_probs"].as_array().unwrap().len(), 3);
+        let classes = std::fs::read_to_string(dir.path().join("oof.jsonl.classes.json")).unwrap();
+        assert_eq!(classes, r#"["fonts","perl","python"]"#);
+        // Deterministic for a seed.
+        let again = dir.path().join("oof2.jsonl");
+        run(
+            &cmd(&["--cv", "5", "--pred-probs", again.to_str().unwrap()]).unwrap(),
+            &mut std::io::sink(),
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read(&probs).unwrap(),
+            std::fs::read(&again).unwrap()
+        );
+
+        // The second command, on the same file.
+        let issues = dir.path().join("issues.jsonl");
+        let v = vec![
+            "datamill",
+            "label-issues",
+            "--labels",
+            input.to_str().unwrap(),
+            "--pred-probs",
+            probs.to_str().unwrap(),
+            "--output",
+            issues.to_str().unwrap(),
+        ];
+        let Ok(crate::Command::LabelIssues(li)) =
+            <crate::Cli as clap::Parser>::try_parse_from(v).map(|c| c.command)
+        else {
+            panic!("label-issues arguments")
+        };
+        crate::cmd::label_issues::run(&li, &mut std::io::sink()).unwrap();
+        let found: Vec<String> = std::fs::read_to_string(&issues)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        let hits = found.iter().filter(|id| flipped.contains(id)).count();
+        assert!(
+            hits >= flipped.len() * 9 / 10,
+            "{hits} of {} flipped found",
+            flipped.len()
+        );
+        assert!(
+            hits * 10 >= found.len() * 9,
+            "{hits} of {} flagged are flipped",
+            found.len()
+        );
+    }
 
     #[test]
     fn train_classifier_writes_a_model_fasttext_reads() {
@@ -167,7 +394,10 @@ mod tests {
             input: input.clone(),
             text_field: "text".into(),
             label_field: "label".into(),
-            output: output.clone(),
+            output: Some(output.clone()),
+            cv: None,
+            pred_probs: None,
+            id_field: "id".into(),
             validation: Some(input),
             lowercase: false,
             epoch: 5,
