@@ -7,6 +7,8 @@
 //!   SGD with linearly decaying learning rate) and a `.bin` writer that fastText loads.
 //! * [`cv`] — out-of-fold predicted probabilities by stratified K-fold training, the input
 //!   of [`label_issues`].
+//! * [`quantize`] — fastText's `quantize` (`.ftz`: norm cutoff, dictionary pruning, product
+//!   quantization), byte for byte.
 //! * [`io`] — labels and predicted probabilities from JSONL, CSV or NPY.
 //!
 //! The `datamill label-issues` and `datamill train-classifier` commands live in the `datamill`
@@ -17,6 +19,7 @@ pub mod cv;
 pub mod error;
 pub mod io;
 pub mod label_issues;
+pub mod quantize;
 /// The reference sorts (re-exported from `datamill-npsort`).
 pub mod sort {
     pub use datamill_npsort::*;

@@ -26,7 +26,7 @@ use crate::error::LearnError;
 
 const MAGIC: i32 = 793_712_314;
 const VERSION: i32 = 12;
-const EOS: &[u8] = b"</s>";
+pub(crate) const EOS: &[u8] = b"</s>";
 /// fastText's label prefix.
 pub const LABEL_PREFIX: &str = "__label__";
 
@@ -129,7 +129,7 @@ impl MinStd {
         self.0
     }
     /// `std::generate_canonical<double, 53>` (two draws).
-    fn canonical(&mut self) -> f64 {
+    pub(crate) fn canonical(&mut self) -> f64 {
         let r = 2_147_483_646.0f64;
         let mut sum = 0.0f64;
         let mut tmp = 1.0f64;
@@ -181,24 +181,24 @@ fn tokens(line: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 #[derive(Debug, Clone)]
-struct Entry {
-    word: Vec<u8>,
-    count: i64,
-    label: bool,
+pub(crate) struct Entry {
+    pub(crate) word: Vec<u8>,
+    pub(crate) count: i64,
+    pub(crate) label: bool,
 }
 
 /// A trained (or training) fastText supervised model.
 #[derive(Debug, Clone)]
 pub struct Model {
-    opts: TrainOptions,
-    entries: Vec<Entry>,
-    nwords: usize,
+    pub(crate) opts: TrainOptions,
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) nwords: usize,
     ntokens: i64,
     word2id: HashMap<Vec<u8>, usize>,
     /// Input rows of each word (`[id, char n-grams...]`).
     subwords: Vec<Vec<u32>>,
-    input: Vec<f32>,
-    output: Vec<f32>,
+    pub(crate) input: Vec<f32>,
+    pub(crate) output: Vec<f32>,
 }
 
 /// Summary of a training run.
@@ -539,11 +539,34 @@ impl Model {
 
     /// The model in fastText's `.bin` format (`FastText::saveModel`).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let o = &self.opts;
         let mut b = Vec::with_capacity(64 + 4 * (self.input.len() + self.output.len()));
+        self.write_args_and_dictionary(&mut b, &self.entries, self.nwords, None);
+        b.push(0); // quant_input
+        let dim = self.opts.dim as i64;
+        b.extend_from_slice(&((self.input.len() as i64) / dim).to_le_bytes());
+        b.extend_from_slice(&dim.to_le_bytes());
+        for v in &self.input {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.push(0); // qout
+        write_dense(&mut b, &self.output, self.opts.dim);
+        b
+    }
+
+    /// The magic, version, `Args::save` and `Dictionary::save` of fastText's model file, with
+    /// these dictionary entries (`nwords` words, then labels) and, for a pruned dictionary,
+    /// the bucket → row map of the n-grams kept (`Dictionary::prune`).
+    pub(crate) fn write_args_and_dictionary(
+        &self,
+        b: &mut Vec<u8>,
+        entries: &[Entry],
+        nwords: usize,
+        pruneidx: Option<&[(i32, i32)]>,
+    ) {
+        let o = &self.opts;
         let i32s = |b: &mut Vec<u8>, v: i32| b.extend_from_slice(&v.to_le_bytes());
-        i32s(&mut b, MAGIC);
-        i32s(&mut b, VERSION);
+        i32s(b, MAGIC);
+        i32s(b, VERSION);
         // Args::save
         for v in [
             o.dim as i32,
@@ -559,35 +582,26 @@ impl Model {
             o.maxn as i32,
             o.lr_update_rate as i32,
         ] {
-            i32s(&mut b, v);
+            i32s(b, v);
         }
         b.extend_from_slice(&1e-4f64.to_le_bytes()); // t
         // Dictionary::save
-        i32s(&mut b, self.entries.len() as i32);
-        i32s(&mut b, self.nwords as i32);
-        i32s(&mut b, (self.entries.len() - self.nwords) as i32);
+        i32s(b, entries.len() as i32);
+        i32s(b, nwords as i32);
+        i32s(b, (entries.len() - nwords) as i32);
         b.extend_from_slice(&self.ntokens.to_le_bytes());
-        b.extend_from_slice(&(-1i64).to_le_bytes()); // pruneidx_size
-        for e in &self.entries {
+        let prune_size = pruneidx.map_or(-1, |p| p.len() as i64);
+        b.extend_from_slice(&prune_size.to_le_bytes());
+        for e in entries {
             b.extend_from_slice(&e.word);
             b.push(0);
             b.extend_from_slice(&e.count.to_le_bytes());
             b.push(u8::from(e.label));
         }
-        b.push(0); // quant_input
-        let dim = o.dim as i64;
-        b.extend_from_slice(&((self.input.len() as i64) / dim).to_le_bytes());
-        b.extend_from_slice(&dim.to_le_bytes());
-        for v in &self.input {
-            b.extend_from_slice(&v.to_le_bytes());
+        for &(k, v) in pruneidx.unwrap_or_default() {
+            i32s(b, k);
+            i32s(b, v);
         }
-        b.push(0); // qout
-        b.extend_from_slice(&((self.output.len() as i64) / dim).to_le_bytes());
-        b.extend_from_slice(&dim.to_le_bytes());
-        for v in &self.output {
-            b.extend_from_slice(&v.to_le_bytes());
-        }
-        b
     }
 
     /// Writes the `.bin` file.
@@ -651,6 +665,15 @@ fn softmax(output: &[f32], hidden: &[f32], out: &mut [f32]) {
     }
     for v in out.iter_mut() {
         *v /= z;
+    }
+}
+
+/// A dense matrix as `DenseMatrix::save`: rows, columns (i64), the values.
+pub(crate) fn write_dense(b: &mut Vec<u8>, values: &[f32], dim: usize) {
+    b.extend_from_slice(&((values.len() / dim) as i64).to_le_bytes());
+    b.extend_from_slice(&(dim as i64).to_le_bytes());
+    for v in values {
+        b.extend_from_slice(&v.to_le_bytes());
     }
 }
 

@@ -40,6 +40,23 @@ pub struct TrainClassifierArgs {
     /// JSONL field with the example id (copied to `--pred-probs`).
     #[arg(long, default_value = "id")]
     pub id_field: String,
+    /// Also write the model quantized as fastText's `quantize` does, to `--output` with the
+    /// extension `.ftz` (same bytes as fastText for the same model and options).
+    #[arg(long, requires = "output")]
+    pub quantize: bool,
+    /// With `--quantize`: keep this many input rows (words and n-grams) of largest norm,
+    /// pruning the dictionary (0 = all; fastText's `-cutoff`).
+    #[arg(long, default_value_t = 0, requires = "quantize")]
+    pub cutoff: usize,
+    /// With `--quantize`: values per sub-quantizer (fastText's `-dsub`).
+    #[arg(long, default_value_t = 2, requires = "quantize")]
+    pub dsub: usize,
+    /// With `--quantize`: quantize the row norms separately (fastText's `-qnorm`).
+    #[arg(long, requires = "quantize")]
+    pub qnorm: bool,
+    /// With `--quantize`: quantize the output matrix too (needs ≥ 256 labels; `-qout`).
+    #[arg(long, requires = "quantize")]
+    pub qout: bool,
     /// Held-out JSONL (same fields): prints accuracy of the top label.
     #[arg(long, value_name = "FILE")]
     pub validation: Option<PathBuf>,
@@ -137,6 +154,23 @@ pub fn run(args: &TrainClassifierArgs, out: &mut dyn std::io::Write) -> Result<(
     let (model, s) = Model::train(&lines, &opts)?;
     let secs = t0.elapsed().as_secs_f64();
     model.save(output)?;
+    let ftz = if args.quantize {
+        let q = datamill_learn::quantize::quantize(
+            &model,
+            &datamill_learn::quantize::QuantizeOptions {
+                cutoff: args.cutoff,
+                dsub: args.dsub,
+                qnorm: args.qnorm,
+                qout: args.qout,
+                retrain: false,
+            },
+        )?;
+        let path = output.with_extension("ftz");
+        write_atomic(&path, &q.bytes)?;
+        Some((path, q))
+    } else {
+        None
+    };
     writeln!(
         out,
         "train-classifier: {} lines, {} words, {} labels, {} tokens, {} epochs, {} updates in {:.2}s; \
@@ -152,6 +186,20 @@ pub fn run(args: &TrainClassifierArgs, out: &mut dyn std::io::Write) -> Result<(
         output.display()
     )
     .map_err(stdout_err)?;
+    if let Some((path, q)) = &ftz {
+        writeln!(
+            out,
+            "quantize: {} of {} input rows ({} of {} words), {} bytes (the .bin: {} bytes); wrote {}",
+            q.rows.1,
+            q.rows.0,
+            q.words.1,
+            q.words.0,
+            q.bytes.len(),
+            std::fs::metadata(output).map_or(0, |m| m.len()),
+            path.display()
+        )
+        .map_err(stdout_err)?;
+    }
     if let Some(v) = &args.validation {
         let val = read_lines(v, &args.text_field, &args.label_field, args.lowercase)?;
         let acc = accuracy(&model, &val);
@@ -398,6 +446,11 @@ mod tests {
             cv: None,
             pred_probs: None,
             id_field: "id".into(),
+            quantize: true,
+            cutoff: 300,
+            dsub: 2,
+            qnorm: true,
+            qout: false,
             validation: Some(input),
             lowercase: false,
             epoch: 5,
@@ -416,6 +469,15 @@ mod tests {
         assert_eq!(ft.predict("a perl module", 1, 0.0)[0].0, "__label__perl");
         assert_eq!(ft.predict("font glyphs", 1, 0.0)[0].0, "__label__fonts");
         assert_eq!(ft.dim(), 8);
+        // --quantize: the .ftz beside it, pruned to 300 rows, which datamill-fasttext reads.
+        let ftz = datamill_fasttext::FastText::load(dir.path().join("m.ftz")).unwrap();
+        assert!(ftz.is_quantized());
+        assert!(ftz.nwords() <= 300, "{}", ftz.nwords());
+        assert_eq!(ftz.predict("a perl module", 1, 0.0)[0].0, "__label__perl");
+        assert!(
+            std::fs::metadata(dir.path().join("m.ftz")).unwrap().len() * 2
+                < std::fs::metadata(&output).unwrap().len()
+        );
 
         let bad = dir.path().join("bad.jsonl");
         std::fs::write(
