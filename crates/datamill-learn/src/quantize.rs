@@ -11,7 +11,10 @@
 //!   `minstd_rand(1234)`, libstdc++ `std::shuffle`, at most 65,536 training rows); `qnorm`
 //!   quantizes each row's norm separately (the rows are divided by it); `qout` quantizes the
 //!   output matrix too (dsub 2; it needs 256 labels or more, as in fastText).
-//! * `retrain` (fine-tuning the pruned model) is not implemented: refused.
+//! * `retrain` (with a cutoff): the pruned model is trained again on the training lines,
+//!   `epoch` times at learning rate `lr` (default: the model's), before quantizing, as
+//!   fastText's one-thread training does with the pruned dictionary (n-grams of pruned
+//!   buckets are skipped) and seed 0 (a loaded model's: `Args::save` does not keep the seed).
 //!
 //! Same model + same options ⇒ the same bytes as fastText (tested against
 //! `fasttext-numpy2-wheel` 0.9.2 in `tests/quantize_golden.rs`).
@@ -30,8 +33,12 @@ pub struct QuantizeOptions {
     pub qnorm: bool,
     /// Quantize the output matrix too (`qout`).
     pub qout: bool,
-    /// Fine-tune after pruning (`retrain`): not implemented, refused.
+    /// Train the pruned model again on the training lines (`retrain`; only with a cutoff).
     pub retrain: bool,
+    /// Epochs of the retraining (`epoch`; default: the model's).
+    pub epoch: Option<usize>,
+    /// Learning rate of the retraining (`lr`; default: the model's).
+    pub lr: Option<f64>,
 }
 
 impl Default for QuantizeOptions {
@@ -42,6 +49,8 @@ impl Default for QuantizeOptions {
             qnorm: false,
             qout: false,
             retrain: false,
+            epoch: None,
+            lr: None,
         }
     }
 }
@@ -65,12 +74,16 @@ const SEED: i64 = 1234;
 const NITER: usize = 25;
 const EPS: f32 = 1e-7;
 
-/// Quantizes `model` as fastText's `quantize` does.
-pub fn quantize(model: &Model, q: &QuantizeOptions) -> Result<Quantized, LearnError> {
-    if q.retrain {
+/// Quantizes `model` as fastText's `quantize` does; `train` are the training lines (fastText
+/// lines, see [`crate::train::fasttext_line`]), read only to retrain.
+pub fn quantize(
+    model: &Model,
+    q: &QuantizeOptions,
+    train: &[String],
+) -> Result<Quantized, LearnError> {
+    if q.retrain && train.is_empty() {
         return Err(LearnError::invalid(
-            "quantize --retrain (fine-tuning the pruned model) is not implemented; \
-             quantize without it, or retrain a smaller model",
+            "quantize --retrain needs the training lines",
         ));
     }
     if q.dsub == 0 {
@@ -79,9 +92,11 @@ pub fn quantize(model: &Model, q: &QuantizeOptions) -> Result<Quantized, LearnEr
     let dim = model.opts.dim;
     let rows = model.input.len() / dim;
     let mut input = model.input.clone();
+    let mut output = model.output.clone();
     let mut entries: Vec<Entry> = model.entries.clone();
     let mut nwords = model.nwords;
     let mut pruneidx = None;
+    let mut retrained = None;
     let mut kept_rows = rows;
     if q.cutoff > 0 && q.cutoff < rows {
         let norms: Vec<f32> = (0..rows)
@@ -122,22 +137,93 @@ pub fn quantize(model: &Model, q: &QuantizeOptions) -> Result<Quantized, LearnEr
             .collect();
         nwords = words.len();
         kept_rows = order.len();
+        if q.retrain {
+            let map: std::collections::HashMap<u32, u32> = ngrams
+                .iter()
+                .enumerate()
+                .map(|(j, &g)| ((g - model.nwords) as u32, j as u32))
+                .collect();
+            let mut m = retrain(model, q, train, &entries, nwords, map, input)?;
+            input = std::mem::take(&mut m.input);
+            output = std::mem::take(&mut m.output);
+            retrained = Some(m);
+        }
     }
     let mut b = Vec::new();
-    model.write_args_and_dictionary(&mut b, &entries, nwords, pruneidx.as_deref());
+    // The arguments saved: the retraining's epoch count when retrained (as fastText).
+    retrained
+        .as_ref()
+        .unwrap_or(model)
+        .write_args_and_dictionary(&mut b, &entries, nwords, pruneidx.as_deref());
     b.push(1); // quant_input
     quant_matrix(&mut b, input, dim, q.dsub, q.qnorm)?;
     b.push(u8::from(q.qout));
     if q.qout {
-        quant_matrix(&mut b, model.output.clone(), dim, 2, q.qnorm)?;
+        quant_matrix(&mut b, output, dim, 2, q.qnorm)?;
     } else {
-        write_dense(&mut b, &model.output, dim);
+        write_dense(&mut b, &output, dim);
     }
     Ok(Quantized {
         bytes: b,
         rows: (rows, kept_rows),
         words: (model.nwords, nwords),
     })
+}
+
+/// The pruned model (its dictionary `entries`, `nwords` words, bucket map `prune`, input rows
+/// `input`, the model's output matrix) trained again on `train`.
+fn retrain(
+    model: &Model,
+    q: &QuantizeOptions,
+    train: &[String],
+    entries: &[Entry],
+    nwords: usize,
+    prune: std::collections::HashMap<u32, u32>,
+    input: Vec<f32>,
+) -> Result<Model, LearnError> {
+    let mut opts = model.opts.clone();
+    opts.epoch = q.epoch.unwrap_or(opts.epoch);
+    opts.lr = q.lr.unwrap_or(opts.lr);
+    opts.seed = 0;
+    if opts.epoch == 0 || opts.lr.is_nan() || opts.lr <= 0.0 {
+        return Err(LearnError::invalid(
+            "retrain: epoch and lr must be positive",
+        ));
+    }
+    let word2id = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.word.clone(), i))
+        .collect();
+    // Dictionary::initNgrams on the pruned dictionary.
+    let subwords = entries[..nwords]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut s = vec![i as u32];
+            if e.word != EOS {
+                let mut w = Vec::with_capacity(e.word.len() + 2);
+                w.push(b'<');
+                w.extend_from_slice(&e.word);
+                w.push(b'>');
+                crate::train::compute_subwords(&opts, nwords, Some(&prune), &w, &mut s);
+            }
+            s
+        })
+        .collect();
+    let mut m = Model {
+        opts,
+        entries: entries.to_vec(),
+        nwords,
+        ntokens: model.ntokens,
+        word2id,
+        subwords,
+        pruneidx: Some(prune),
+        input,
+        output: model.output.clone(),
+    };
+    m.run_sgd(train);
+    Ok(m)
 }
 
 /// `DenseMatrix::l2NormRow`: f32 squares summed in f64, the root as f32.

@@ -193,10 +193,13 @@ pub struct Model {
     pub(crate) opts: TrainOptions,
     pub(crate) entries: Vec<Entry>,
     pub(crate) nwords: usize,
-    ntokens: i64,
-    word2id: HashMap<Vec<u8>, usize>,
+    pub(crate) ntokens: i64,
+    pub(crate) word2id: HashMap<Vec<u8>, usize>,
     /// Input rows of each word (`[id, char n-grams...]`).
-    subwords: Vec<Vec<u32>>,
+    pub(crate) subwords: Vec<Vec<u32>>,
+    /// A pruned dictionary's n-gram buckets → their rows after the words (`pruneidx`, see
+    /// [`crate::quantize`]); `None` = every bucket has its row.
+    pub(crate) pruneidx: Option<HashMap<u32, u32>>,
     pub(crate) input: Vec<f32>,
     pub(crate) output: Vec<f32>,
 }
@@ -240,7 +243,7 @@ pub fn fasttext_line(labels: &[String], text: &str, lowercase: bool) -> String {
 
 impl Model {
     fn compute_subwords(&self, word: &[u8], out: &mut Vec<u32>) {
-        compute_subwords(&self.opts, self.nwords, word, out);
+        compute_subwords(&self.opts, self.nwords, self.pruneidx.as_ref(), word, out);
     }
 
     /// `getLine`: input rows and label ids of a line; returns the number of tokens read.
@@ -290,7 +293,7 @@ impl Model {
                 let mut h = hashes[i] as i64 as u64;
                 for &hj in hashes.iter().take((i + ng).min(hashes.len())).skip(i + 1) {
                     h = h.wrapping_mul(116_049_371).wrapping_add(hj as i64 as u64);
-                    words.push((self.nwords as u64 + h % b) as u32);
+                    push_hash(self.nwords, self.pruneidx.as_ref(), (h % b) as u32, words);
                 }
             }
         }
@@ -368,7 +371,7 @@ impl Model {
                 w.push(b'<');
                 w.extend_from_slice(&e.word);
                 w.push(b'>');
-                compute_subwords(&opts, nwords, &w, &mut s);
+                compute_subwords(&opts, nwords, None, &w, &mut s);
             }
             subwords.push(s);
         }
@@ -397,6 +400,7 @@ impl Model {
             ntokens,
             word2id,
             subwords,
+            pruneidx: None,
             input,
             output,
         };
@@ -404,7 +408,9 @@ impl Model {
         Ok((model, summary))
     }
 
-    fn run_sgd(&mut self, lines: &[String]) -> TrainSummary {
+    /// The SGD loop of `FastText::trainThread` (one thread) over `lines`, `opts.epoch` times
+    /// the dictionary's tokens.
+    pub(crate) fn run_sgd(&mut self, lines: &[String]) -> TrainSummary {
         let dim = self.opts.dim;
         let nlabels = self.entries.len() - self.nwords;
         let mut rng = MinStd::new(i64::from(self.opts.seed));
@@ -613,8 +619,27 @@ impl Model {
     }
 }
 
-/// `computeSubwords` on a word wrapped in `<` `>`: char n-gram rows `nwords + hash % bucket`.
-fn compute_subwords(o: &TrainOptions, nwords: usize, word: &[u8], out: &mut Vec<u32>) {
+/// `Dictionary::pushHash`: the row of n-gram bucket `id` — `nwords + id`, or in a pruned
+/// dictionary its mapped row (none when the bucket was pruned, or no bucket was kept).
+fn push_hash(nwords: usize, prune: Option<&HashMap<u32, u32>>, id: u32, out: &mut Vec<u32>) {
+    match prune {
+        None => out.push(nwords as u32 + id),
+        Some(map) => {
+            if let Some(&j) = map.get(&id) {
+                out.push(nwords as u32 + j);
+            }
+        }
+    }
+}
+
+/// `computeSubwords` on a word wrapped in `<` `>`: char n-gram rows (see [`push_hash`]).
+pub(crate) fn compute_subwords(
+    o: &TrainOptions,
+    nwords: usize,
+    prune: Option<&HashMap<u32, u32>>,
+    word: &[u8],
+    out: &mut Vec<u32>,
+) {
     if o.maxn == 0 || o.bucket == 0 {
         return;
     }
@@ -634,7 +659,7 @@ fn compute_subwords(o: &TrainOptions, nwords: usize, word: &[u8], out: &mut Vec<
                 j += 1;
             }
             if len >= o.minn && !(len == 1 && (i == 0 || j == n)) {
-                out.push((nwords + (h % o.bucket as u32) as usize) as u32);
+                push_hash(nwords, prune, h % o.bucket as u32, out);
             }
             len += 1;
         }

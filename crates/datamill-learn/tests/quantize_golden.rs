@@ -1,6 +1,7 @@
 //! fastText parity of `quantize` (see tests/golden/README.md): datamill retrains the committed
 //! `debian_small.bin` (byte-identical to fastText's training, tests/train_golden.rs), quantizes
-//! it with each configuration of `golden/fasttext_quantize.json` and writes fastText's `.ftz`
+//! it with each configuration of `golden/fasttext_quantize.json` (one retrains the pruned model
+//! on the training lines) and writes fastText's `.ftz`
 //! byte for byte (the pruned-bucket map as the same set of pairs: fastText writes it in
 //! `std::unordered_map` order); datamill-fasttext loads it and predicts.
 
@@ -27,8 +28,9 @@ fn fnv64(b: &[u8]) -> String {
     format!("{h:016x}")
 }
 
-/// The "small" model of tests/golden/fasttext_train.json, retrained (= debian_small.bin).
-fn small_model() -> Model {
+/// The "small" model of tests/golden/fasttext_train.json, retrained (= debian_small.bin), and
+/// its training lines.
+fn small_model() -> (Model, Vec<String>) {
     let text = std::fs::read_to_string(SAMPLE).unwrap();
     let mut train = Vec::new();
     for (i, line) in text
@@ -64,7 +66,7 @@ fn small_model() -> Model {
         model.to_bytes() == bin,
         "the retrained model is debian_small.bin"
     );
-    model
+    (model, train)
 }
 
 /// Splits an `.ftz` at its pruned-bucket map: (bytes before, the pairs, bytes after).
@@ -98,7 +100,7 @@ fn quantize_writes_fasttexts_ftz() {
         &std::fs::read_to_string(crate_dir().join("tests/golden/fasttext_quantize.json")).unwrap(),
     )
     .unwrap();
-    let model = small_model();
+    let (model, train) = small_model();
     let mut checked = 0;
     for (name, c) in g["configs"].as_object().unwrap() {
         let p = &c["params"];
@@ -107,9 +109,11 @@ fn quantize_writes_fasttexts_ftz() {
             dsub: p["dsub"].as_u64().unwrap_or(2) as usize,
             qnorm: p["qnorm"].as_bool().unwrap_or(false),
             qout: p["qout"].as_bool().unwrap_or(false),
-            retrain: false,
+            retrain: p["retrain"].as_bool().unwrap_or(false),
+            epoch: p["epoch"].as_u64().map(|e| e as usize),
+            lr: p["lr"].as_f64(),
         };
-        let got = quantize(&model, &q);
+        let got = quantize(&model, &q, &train);
         if let Some(e) = c["error"].as_str() {
             let msg = got.unwrap_err().to_string();
             let want = e.trim_start_matches("ValueError: ");
@@ -144,14 +148,22 @@ fn quantize_writes_fasttexts_ftz() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 5);
+    assert_eq!(checked, 6);
+    // Retraining changes the model (the retrain golden differs from the plain cutoff one).
+    let c = &g["configs"];
+    assert_ne!(
+        c["cutoff"]["ftz_fnv1a64"],
+        c["cutoff_retrain"]["ftz_fnv1a64"]
+    );
     let e = quantize(
         &model,
         &QuantizeOptions {
+            cutoff: 1000,
             retrain: true,
             ..Default::default()
         },
+        &[],
     )
     .unwrap_err();
-    assert!(e.to_string().contains("not implemented"), "{e}");
+    assert!(e.to_string().contains("training lines"), "{e}");
 }

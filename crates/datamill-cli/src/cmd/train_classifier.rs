@@ -57,6 +57,16 @@ pub struct TrainClassifierArgs {
     /// With `--quantize`: quantize the output matrix too (needs ≥ 256 labels; `-qout`).
     #[arg(long, requires = "quantize")]
     pub qout: bool,
+    /// With `--quantize --cutoff`: train the pruned model again on `--input` before
+    /// quantizing (fastText's `-retrain`), for `--retrain-epoch` epochs at `--retrain-lr`.
+    #[arg(long, requires = "quantize")]
+    pub retrain: bool,
+    /// Epochs of `--retrain` (default: `--epoch`).
+    #[arg(long, requires = "retrain")]
+    pub retrain_epoch: Option<usize>,
+    /// Learning rate of `--retrain` (default: `--lr`).
+    #[arg(long, requires = "retrain")]
+    pub retrain_lr: Option<f64>,
     /// Held-out JSONL (same fields): prints accuracy of the top label.
     #[arg(long, value_name = "FILE")]
     pub validation: Option<PathBuf>,
@@ -162,8 +172,11 @@ pub fn run(args: &TrainClassifierArgs, out: &mut dyn std::io::Write) -> Result<(
                 dsub: args.dsub,
                 qnorm: args.qnorm,
                 qout: args.qout,
-                retrain: false,
+                retrain: args.retrain,
+                epoch: args.retrain_epoch,
+                lr: args.retrain_lr,
             },
+            &lines,
         )?;
         let path = output.with_extension("ftz");
         write_atomic(&path, &q.bytes)?;
@@ -451,6 +464,9 @@ mod tests {
             dsub: 2,
             qnorm: true,
             qout: false,
+            retrain: true,
+            retrain_epoch: Some(1),
+            retrain_lr: None,
             validation: Some(input),
             lowercase: false,
             epoch: 5,

@@ -8,7 +8,10 @@ Pinned: python 3.11, fasttext-numpy2-wheel 0.9.2 (same venv as make_golden_fastt
     /tmp/learnvenv/bin/python crates/datamill-learn/tests/golden/make_golden_quantize.py
 
 For each configuration in CONFIGS, fastText loads debian_small.bin in a fresh process, runs
-`model.quantize(**params)` (no retraining) and saves the .ftz. Writes:
+`model.quantize(**params)` and saves the .ftz; a configuration with "retrain" also gets
+`input` = the model's training lines (the debian_sections rows of labeled_sample.jsonl with
+i % 5 != 0, `__label__<label> <text, \\n -> space>`, as make_golden_fasttext.py) and
+thread = 1. Writes:
 * fasttext_quantize.json -- per configuration: params, the .ftz size and FNV-1a-64, or the
   error fastText raised;
 * ../data/debian_small.<name>.ftz -- the .ftz of the configurations with a cutoff (their
@@ -30,7 +33,22 @@ CONFIGS = {
     "cutoff": {"cutoff": 1000, "dsub": 2, "qnorm": True},
     "cutoff300_dsub1": {"cutoff": 300, "dsub": 1},
     "qout": {"dsub": 2, "qout": True},
+    "cutoff_retrain": {"cutoff": 1000, "dsub": 2, "qnorm": True, "retrain": True, "epoch": 1,
+                       "lr": 0.1},
 }
+SHARED = os.environ.get("DATAMILL_SHARED", os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(DATA))))),
+    "shared"))
+SAMPLE = os.path.join(SHARED, "data", "samples", "labeled_sample.jsonl")
+
+
+def train_txt(path):
+    rows = [json.loads(l) for l in open(SAMPLE, encoding="utf-8")]
+    rows = [r for r in rows if r.get("dataset") == "debian_sections"]
+    with open(path, "w", encoding="utf-8") as f:
+        for i, r in enumerate(rows):
+            if i % 5 != 0:
+                f.write("__label__%s %s\n" % (r["label"], r["text"].replace("\n", " ")))
 
 
 def fnv64(data):
@@ -52,10 +70,15 @@ m.save_model(sys.argv[3])
 def main():
     out = {"versions": {"fasttext": "fasttext-numpy2-wheel 0.9.2"}, "model": "debian_small.bin",
            "configs": {}}
+    txt = os.path.join(DATA, "train.txt.tmp")
+    train_txt(txt)
     for name, params in CONFIGS.items():
         ftz = os.path.join(DATA, "debian_small.%s.ftz" % name)
         tmp = ftz + ".tmp"
-        r = subprocess.run([sys.executable, "-c", CHILD, BIN, json.dumps(params), tmp],
+        args = dict(params)
+        if args.get("retrain"):
+            args.update(input=txt, thread=1)
+        r = subprocess.run([sys.executable, "-c", CHILD, BIN, json.dumps(args), tmp],
                            capture_output=True, text=True)
         entry = {"params": params}
         if r.returncode != 0:
@@ -71,6 +94,7 @@ def main():
                 os.remove(tmp)
         out["configs"][name] = entry
         print(name, entry, file=sys.stderr)
+    os.remove(txt)
     with open(os.path.join(HERE, "fasttext_quantize.json"), "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")
