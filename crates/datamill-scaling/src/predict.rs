@@ -167,6 +167,15 @@ pub struct EpochCost {
     pub effective_epochs: f64,
     /// (D' − U)/(D − U): the value of a repeated token relative to a fresh one.
     pub repeated_token_value: Option<f64>,
+    /// Bootstrap interval of `loss_repeated`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_repeated_interval: Option<Interval>,
+    /// Bootstrap interval of `loss_fresh`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_fresh_interval: Option<Interval>,
+    /// Bootstrap interval of `loss_cost`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_cost_interval: Option<Interval>,
 }
 
 /// Everything `predict` computed.
@@ -209,6 +218,15 @@ pub struct CappedAllocation {
     pub epochs: f64,
     /// The fresh-data optimum's loss evaluated with the cap (for comparison).
     pub loss_at_fresh_optimum: f64,
+    /// Bootstrap interval of the allocation's N (each draw's own grid optimum).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_interval: Option<Interval>,
+    /// Bootstrap interval of the allocation's D.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub d_interval: Option<Interval>,
+    /// Bootstrap interval of the allocation's loss.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_interval: Option<Interval>,
 }
 /// Computes the predictions asked for in `a`.
 pub fn predict(file: &LawFile, a: &PredictQuery) -> Result<PredictReport, ScalingError> {
@@ -296,13 +314,26 @@ pub fn predict(file: &LawFile, a: &PredictQuery) -> Result<PredictReport, Scalin
             }));
         if let Some(u) = a.u {
             let dc = data_constrained_view(law, &mut rep.notes)?;
-            let best = dc.optimal_allocation(c, u, a.grid_steps.max(1), a.grid_max_factor);
+            let steps = a.grid_steps.max(1);
+            let best = dc.optimal_allocation(c, u, steps, a.grid_max_factor);
             let fresh = dc.base.compute_optimal(c);
+            let per_draw: Vec<Allocation> = draws
+                .iter()
+                .filter_map(dc_of)
+                .map(|d| d.optimal_allocation(c, u, steps, a.grid_max_factor))
+                .collect();
+            let of = |f: fn(&Allocation) -> f64| {
+                crate::bootstrap::interval(&per_draw, level, |x| Some(f(x)))
+                    .map(|(low, high)| Interval { low, high, level })
+            };
             rep.capped_allocation.push(CappedAllocation {
                 unique_cap: u,
                 allocation: best,
                 epochs: best.d / u.min(best.d),
                 loss_at_fresh_optimum: dc.loss(fresh.n, fresh.d, u.min(fresh.d)),
+                n_interval: of(|x| x.n),
+                d_interval: of(|x| x.d),
+                loss_interval: of(|x| x.loss),
             });
         }
     }
@@ -381,7 +412,12 @@ pub fn predict(file: &LawFile, a: &PredictQuery) -> Result<PredictReport, Scalin
                 let rep_l = dc.loss(n, d, u);
                 let fresh = dc.loss(n, d, d);
                 let dp = dc.effective_data(d, u);
+                let repeated = |l: &Law| dc_of(l).map(|x| x.loss(n, d, u));
+                let fresh_of = |l: &Law| dc_of(l).map(|x| x.loss(n, d, d));
                 rep.epochs.push(EpochCost {
+                    loss_repeated_interval: iv(&repeated),
+                    loss_fresh_interval: iv(&fresh_of),
+                    loss_cost_interval: iv(&|l| Some(repeated(l)? - fresh_of(l)?)),
                     epochs: k,
                     d,
                     loss_repeated: rep_l,
@@ -413,6 +449,17 @@ fn needed_over_draws(
         level,
     });
     (iv, Some(unreachable))
+}
+
+/// [`data_constrained_view`] without the note (for bootstrap draws).
+fn dc_of(law: &Law) -> Option<DataConstrained> {
+    match law {
+        Law::DataConstrained(dc) => Some(*dc),
+        other => other.as_chinchilla().map(|base| DataConstrained {
+            base,
+            ..DataConstrained::muennighoff()
+        }),
+    }
 }
 
 /// The data-constrained view of a law: itself, or R* from Muennighoff et al.

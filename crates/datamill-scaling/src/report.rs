@@ -239,8 +239,21 @@ pub fn report_table(file: &LawFile, r: &PredictReport) -> String {
             let a = c.allocation;
             let _ = writeln!(
                 s,
-                "  C={:.4e} U={:.4e}  N={:.6e}  D={:.6e}  epochs={:.4}  L={:.6}  (fresh-data optimum under the cap: L={:.6})",
-                a.compute, c.unique_cap, a.n, a.d, c.epochs, a.loss, c.loss_at_fresh_optimum
+                "  C={:.4e} U={:.4e}  N={:.6e}  D={:.6e}  epochs={:.4}  L={:.6}  (fresh-data optimum under the cap: L={:.6}){}",
+                a.compute,
+                c.unique_cap,
+                a.n,
+                a.d,
+                c.epochs,
+                a.loss,
+                c.loss_at_fresh_optimum,
+                match (c.n_interval, c.d_interval) {
+                    (Some(n), Some(d)) => format!(
+                        "  N in [{:.3e}, {:.3e}], D in [{:.3e}, {:.3e}]",
+                        n.low, n.high, d.low, d.high
+                    ),
+                    _ => String::new(),
+                }
             );
         }
     }
@@ -315,6 +328,9 @@ pub fn report_table(file: &LawFile, r: &PredictReport) -> String {
                 e.repeated_token_value
                     .map_or("-".into(), |v| format!("{v:.4}"))
             );
+            if let Some(c) = e.loss_cost_interval {
+                let _ = writeln!(s, "  {:>8} cost in [{:.6}, {:.6}]", "", c.low, c.high);
+            }
         }
     }
     if r.losses.is_empty()

@@ -638,6 +638,37 @@ mod tests {
             "{d}"
         );
 
+        // Repetition: the epoch costs and the capped allocation have intervals too.
+        let v = predict_json(&[
+            law.to_str().unwrap(),
+            "--n",
+            "1e9",
+            "--u",
+            "1e10",
+            "--epochs",
+            "1,4",
+            "--compute",
+            "1e21",
+            "--grid-steps",
+            "50",
+        ]);
+        let e = &v["epochs"][1];
+        let cost = e["loss_cost"].as_f64().unwrap();
+        let iv = &e["loss_cost_interval"];
+        assert!(
+            iv["low"].as_f64().unwrap() <= cost && cost <= iv["high"].as_f64().unwrap(),
+            "{e}"
+        );
+        assert!(e["loss_repeated_interval"]["low"].is_f64(), "{e}");
+        let c = &v["capped_allocation"][0];
+        let n = c["allocation"]["n"].as_f64().unwrap();
+        assert!(
+            c["n_interval"]["low"].as_f64().unwrap() <= n
+                && n <= c["n_interval"]["high"].as_f64().unwrap(),
+            "{c}"
+        );
+        assert_eq!(c["loss_interval"]["level"], 0.95);
+
         // --bootstrap 0 is allowed, and says that there are no intervals.
         let law0 = dir.path().join("none.json");
         run(&parse(&[
