@@ -8,6 +8,9 @@ pub mod index;
 pub mod spill;
 pub mod text;
 
+#[cfg(test)]
+mod parity;
+
 pub mod bloom_dedup;
 pub mod exact_dedup;
 pub mod line_dedup;

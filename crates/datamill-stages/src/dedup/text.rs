@@ -44,7 +44,7 @@ impl Normalize {
                 Cow::Owned(out.to_lowercase())
             }
             Normalize::Ccnet => {
-                let t = s.trim();
+                let t = s.trim_matches(is_python_space);
                 if t.is_empty() {
                     return Cow::Borrowed("");
                 }
@@ -61,6 +61,12 @@ impl Normalize {
             }
         }
     }
+}
+
+/// Python's `str.isspace` (what `str.strip()` removes): Unicode White_Space plus the
+/// information separators U+001C–U+001F.
+fn is_python_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
 /// CCNet's `PUNCT_OR_NON_PRINTING_CHARS_RE`.
@@ -184,6 +190,8 @@ mod tests {
         // number (not a digit), an Arabic-Indic digit.
         assert_eq!(n.apply("ΣΑΣ Ⅻ ٣"), "σας ⅻ 0");
         assert_eq!(n.apply(" \t "), "");
+        // Python's strip() also removes the information separators U+001C-U+001F.
+        assert_eq!(n.apply("\u{1c} A\u{1f}"), "a");
         assert_eq!(Normalize::Whitespace.apply(" A  b\tC "), "a b c");
         assert_eq!(Normalize::None.apply(" A "), " A ");
     }
