@@ -550,6 +550,15 @@ mod tests {
             panic!()
         };
         assert_eq!((a.bootstrap, a.seed), (200, 42));
+        let ScalingCommand::Dcpt(dcpt::DcptCommand::Fit(d)) = parse(&["dcpt", "fit", "runs.csv"])
+        else {
+            panic!("dcpt fit")
+        };
+        assert_eq!(
+            (d.bootstrap, d.seed),
+            (200, 42),
+            "dcpt fit bootstraps by default too"
+        );
         let mut out = Vec::new();
         super::run(&cmd, &mut out).unwrap();
         let table = String::from_utf8(out).unwrap();

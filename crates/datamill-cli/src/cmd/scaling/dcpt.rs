@@ -45,8 +45,9 @@ pub struct DcptFitArgs {
     /// Local L-BFGS starts (the best least-squares starts of the exponent grid).
     #[arg(long, default_value_t = 32)]
     pub starts: usize,
-    /// Bootstrap resamples (0 = none); each refits both losses on the same rows.
-    #[arg(long, default_value_t = 0)]
+    /// Bootstrap resamples, on by default as for `scaling fit` (0 = none); each refits both
+    /// losses on the same rows.
+    #[arg(long, default_value_t = 200)]
     pub bootstrap: usize,
     /// Bootstrap seed (MT19937, NumPy-compatible resampling).
     #[arg(long, default_value_t = 42)]
