@@ -29,6 +29,7 @@ pub mod annotate;
 pub mod dedup;
 pub mod filter;
 pub mod select;
+mod semantic;
 #[cfg(test)]
 mod testing;
 
@@ -159,6 +160,8 @@ registry! {
     "perplexity" => annotate::perplexity::Perplexity, false;
     "perplexity_buckets" => select::perplexity_buckets::PerplexityBuckets, true;
     "substring_dedup" => dedup::substring_dedup::SubstringDedup, true;
+    "embed" => annotate::embed::Embed, true;
+    "semantic_dedup" => dedup::semantic_dedup::SemanticDedup, true;
 }
 
 /// Looks a stage type up by name.

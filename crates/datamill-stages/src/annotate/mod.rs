@@ -1,7 +1,9 @@
 //! Annotators: per-document stages that rewrite the text (normalization, PII replacement) or
 //! add what a model says of it to the metadata (language, a classifier's score, a token count,
-//! a perplexity), and may keep or drop it by that value.
+//! a perplexity), and may keep or drop it by that value; and `embed` (global), which stores a
+//! sentence embedding of every document beside the run.
 
+pub mod embed;
 pub mod fasttext_classifier;
 pub mod language;
 pub mod normalize;
