@@ -44,16 +44,21 @@
 //! `init` (`"k-means++"`), `init_sample` (20,000), `kmeans_sample` (all), `eps_list`
 //! (`[0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]`), `memory`.
 //!
-//! ```toml
-//! [[stage]]
-//! type = "embed"
-//! model = "models/all-MiniLM-L6-v2"
+//! After an `embed` stage (`type = "embed"`, `model = "models/all-MiniLM-L6-v2"`):
 //!
+//! ```toml
 //! [[stage]]
 //! type = "semantic_dedup"
 //! embeddings = "embed"
 //! n_clusters = 100
 //! eps = 0.01
+//!
+//! [[stage]]
+//! type = "semantic_dedup"
+//! embeddings = "stores/crawl-2024"
+//! keep = "easy"
+//! strict = true
+//! eps = 0.05
 //! ```
 
 use crate::dedup::{ReportWriter, resolve};
