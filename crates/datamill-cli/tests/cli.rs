@@ -947,3 +947,79 @@ fn rerun_of_a_finished_run_with_a_transform_is_a_no_op() {
         );
     }
 }
+
+#[test]
+fn embed_then_semantic_dedup_through_the_executor() {
+    // A tiny synthetic BERT (no download): the executor runs `embed` (store under
+    // OUT/embeddings/embed/) and `semantic_dedup` reading it by stage name; an exact duplicate
+    // text is dropped, an empty text is dropped by embed, every document is accounted for and
+    // the output does not depend on the worker count.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    datamill_embed::testing::write_tiny_model(&model);
+    let texts = [
+        "the cat sat on the mat",
+        "a dog",
+        "the cat sat on the mat",
+        "   ",
+        "cats on a mat . the dog sat",
+        "the dog sat on the cat",
+    ];
+    let input: String = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{{\"id\":\"d{i}\",\"text\":{t:?}}}\n"))
+        .collect();
+    std::fs::write(dir.path().join("in.jsonl"), input).unwrap();
+    let p = dir.path().join("p.toml");
+    std::fs::write(
+        &p,
+        "version = 1\n[input]\npaths = [\"in.jsonl\"]\n\
+         [[stage]]\ntype = \"embed\"\nmodel = \"model\"\n\
+         [[stage]]\ntype = \"semantic_dedup\"\nembeddings = \"embed\"\nn_clusters = 2\neps = 0.0\n\
+         [output]\ndir = \"out\"\ncompression = \"none\"\n",
+    )
+    .unwrap();
+    let mut outs = Vec::new();
+    for workers in ["1", "2"] {
+        let out = dir.path().join(format!("out{workers}"));
+        ok(&run(&[
+            "run",
+            p.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--workers",
+            workers,
+            "--quiet",
+        ]));
+        let s = stats(&out);
+        assert_eq!(s["input_docs"], 6);
+        assert_eq!(s["output_docs"], 4, "{s}");
+        let meta = std::fs::read_to_string(out.join("embeddings/embed/meta.json")).unwrap();
+        assert!(meta.contains("\"count\": 5"), "{meta}");
+        // Equal distances rank by id descending under `hard` (NeMo's order): d2 is kept, d0 goes.
+        let dec =
+            std::fs::read_to_string(out.join("dedup/semantic_dedup/decisions.jsonl")).unwrap();
+        let removed: Vec<serde_json::Value> = dec
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["removed"] == true)
+            .collect();
+        assert_eq!(removed.len(), 1, "{dec}");
+        assert_eq!(
+            (&removed[0]["id"], &removed[0]["duplicate_of"]),
+            (&"d0".into(), &"d2".into())
+        );
+        // Reports name the store's absolute path (out1/out2): compare them without it.
+        let t: BTreeMap<String, String> = tree(&out)
+            .into_iter()
+            .map(|(k, v)| {
+                let s = String::from_utf8_lossy(&v).replace(&format!("out{workers}"), "OUT");
+                (k, s)
+            })
+            .collect();
+        outs.push(t);
+    }
+    assert_eq!(outs[0], outs[1], "same files whatever the worker count");
+}
