@@ -74,8 +74,8 @@ measure unbounded "$BIN" run "$OUT/pipeline.toml" -o "$OUT/run_unbounded" --work
 report unbounded "$N"
 measure budget "$BIN" run "$OUT/pipeline.toml" -o "$OUT/run_budget" --workers 2 --force --quiet --memory "$BUDGET"
 report budget "$N" "memory=$BUDGET"
-cmp "$OUT/run_unbounded/dedup/semantic_dedup/decisions.jsonl" "$OUT/run_budget/dedup/semantic_dedup/decisions.jsonl" \
-  && echo "SAME decisions.jsonl ($(grep -c '"removed":true' "$OUT/run_budget/dedup/semantic_dedup/decisions.jsonl") removed of $N)"
+cmp "$OUT/run_unbounded/reports/semantic_dedup/decisions.jsonl" "$OUT/run_budget/reports/semantic_dedup/decisions.jsonl" \
+  && echo "SAME decisions.jsonl ($(grep -c '"removed":true' "$OUT/run_budget/reports/semantic_dedup/decisions.jsonl") removed of $N)"
 python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print('kmeans', s['kmeans']['n_iter'], s['kmeans']['stop'], 'eps_table', [(t['eps'], t['removed_ge']) for t in s['eps_table']])" \
-  "$OUT/run_budget/dedup/semantic_dedup/summary.json"
+  "$OUT/run_budget/reports/semantic_dedup/summary.json"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1000,7 +1000,7 @@ fn embed_then_semantic_dedup_through_the_executor() {
         assert!(meta.contains("\"count\": 5"), "{meta}");
         // Equal distances rank by id descending under `hard` (NeMo's order): d2 is kept, d0 goes.
         let dec =
-            std::fs::read_to_string(out.join("dedup/semantic_dedup/decisions.jsonl")).unwrap();
+            std::fs::read_to_string(out.join("reports/semantic_dedup/decisions.jsonl")).unwrap();
         let removed: Vec<serde_json::Value> = dec
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())

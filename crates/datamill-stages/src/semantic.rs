@@ -52,17 +52,15 @@ impl LazyEncoder {
 }
 
 /// The run's output folder, from the report folder the executor gives a decider
-/// (`OUT/dedup/<stage>`); `None` outside the executor (unit tests with an empty folder).
+/// (`OUT/reports/<stage>`); `None` outside the executor (an in-memory report sink).
 pub(crate) fn run_output_dir(cx: &DecideCx) -> Option<&Path> {
-    if cx.report_dir.as_os_str().is_empty() {
-        return None;
-    }
-    cx.report_dir.parent()?.parent()
+    cx.report.folder()?.parent()?.parent()
 }
 
 /// The stage's name in this run (`embed`, `embed-2`, ...), from its report folder.
 pub(crate) fn stage_name(cx: &DecideCx) -> Option<String> {
-    cx.report_dir
+    cx.report
+        .folder()?
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
 }

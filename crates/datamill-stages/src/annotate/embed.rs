@@ -27,7 +27,7 @@
 //!
 //! Drops: `empty_text` (nothing but whitespace: the vector of `[CLS] [SEP]` says nothing
 //! about the document). A document longer than `max_length` tokens is embedded from its
-//! first tokens and counted; the report `OUT/dedup/<stage>/embed.json` gives documents,
+//! first tokens and counted; the report `OUT/reports/<stage>/embed.json` gives documents,
 //! tokens, truncated and empty counts.
 //!
 //! Parameters: `model` (required, a folder relative to the pipeline file), `max_length`
@@ -40,10 +40,11 @@
 //! model = "models/all-MiniLM-L6-v2"
 //! ```
 
-use crate::dedup::ReportWriter;
 use crate::semantic::{LazyEncoder, run_output_dir, run_store_dir, stage_name};
 use crate::{BuildCx, StageSpec, Step};
-use datamill_core::{DecideCx, Decider, Doc, DocRef, GlobalStage, StageError, Verdicts};
+use datamill_core::{
+    DecideCx, Decider, Doc, DocRef, GlobalStage, ReportSink, StageError, Verdicts,
+};
 use datamill_embed::store::StoreWriter;
 use datamill_embed::{EncoderOptions, Pooling};
 use serde::Deserialize;
@@ -155,7 +156,7 @@ impl GlobalStage for Built {
         Ok(Box::new(EmbedDecider {
             dim: enc.dim(),
             store,
-            report_dir: cx.report_dir.clone(),
+            report: cx.report.clone(),
             counts: Counts::default(),
         }))
     }
@@ -173,7 +174,7 @@ struct Counts {
 struct EmbedDecider {
     dim: usize,
     store: Option<StoreWriter>,
-    report_dir: std::path::PathBuf,
+    report: ReportSink,
     counts: Counts,
 }
 
@@ -233,19 +234,14 @@ impl Decider for EmbedDecider {
         Ok(())
     }
 
-    fn finish(
-        &mut self,
-        _: &mut Verdicts,
-    ) -> Result<Option<Box<dyn datamill_core::Stage>>, StageError> {
+    fn finish(&mut self, _: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
         let mut report = serde_json::to_value(&self.counts).expect("counts serialize");
         if let Some(w) = self.store.take() {
             let dir = w.dir().to_path_buf();
             w.finish().map_err(|e| StageError::Other(e.to_string()))?;
             report["store"] = serde_json::json!(dir);
         }
-        let mut r = ReportWriter::create(&self.report_dir, "embed.json")?;
-        r.write(&report)?;
-        r.finish()?;
+        self.report.json("embed.json", &report)?;
         Ok(None)
     }
 }
@@ -268,7 +264,7 @@ mod tests {
 
     fn cx(out: &std::path::Path) -> DecideCx {
         DecideCx {
-            report_dir: out.join("dedup").join("embed"),
+            report: ReportSink::dir(out.join("reports").join("embed")),
             work_dir: out.join(".work"),
             memory_budget: None,
             workers: 1,
@@ -310,7 +306,7 @@ mod tests {
         store.read_rows(1, 1, &mut row).unwrap();
         assert_eq!(row, want);
         let report: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(out.path().join("dedup/embed/embed.json")).unwrap(),
+            &std::fs::read_to_string(out.path().join("reports/embed/embed.json")).unwrap(),
         )
         .unwrap();
         assert_eq!(report["documents"], 4);

@@ -30,7 +30,7 @@
 //!    `strict = true` (the original facebookresearch/SemDeDup). The first-ranked member of a
 //!    group of near-duplicates is kept.
 //!
-//! Reports in `OUT/dedup/semantic_dedup/`: `decisions.jsonl` (input order: `id`, `cluster`,
+//! Reports in `OUT/reports/semantic_dedup/`: `decisions.jsonl` (input order: `id`, `cluster`,
 //! `dist_to_centroid`, `rank`, `max_sim`, `duplicate_of`, `removed`) so `eps` can be re-chosen
 //! without recomputing, and `summary.json` (parameters, k-means iterations and stop reason,
 //! cluster sizes, and for every `eps_list` value the documents removed with `>=` and `>`).
@@ -61,7 +61,7 @@
 //! eps = 0.05
 //! ```
 
-use crate::dedup::{ReportWriter, resolve};
+use crate::dedup::resolve;
 use crate::semantic::{Gathered, StoreRef, read_normalized};
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{ByteSize, DecideCx, Decider, Doc, DocRef, GlobalStage, StageError, Verdicts};
@@ -256,10 +256,7 @@ impl Decider for SemDecider<'_> {
         Ok(())
     }
 
-    fn finish(
-        &mut self,
-        v: &mut Verdicts,
-    ) -> Result<Option<Box<dyn datamill_core::Stage>>, StageError> {
+    fn finish(&mut self, v: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
         if self.ids.is_empty() {
             return Ok(None);
         }
@@ -276,7 +273,7 @@ impl Decider for SemDecider<'_> {
         )?;
         let thr = 1.0 - self.b.c.eps;
         let mut removed = 0u64;
-        let mut dec = ReportWriter::create(&self.cx.report_dir, "decisions.jsonl")?;
+        let mut dec = self.cx.report.jsonl("decisions.jsonl")?;
         for i in 0..self.ids.len() {
             let s = res.max_sim[i] as f64;
             let r = if self.b.c.strict { s > thr } else { s >= thr };
@@ -333,9 +330,7 @@ impl Decider for SemDecider<'_> {
             },
             "eps_table": table,
         });
-        let mut w = ReportWriter::create(&self.cx.report_dir, "summary.json")?;
-        w.write(&summary)?;
-        w.finish()?;
+        self.cx.report.json("summary.json", &summary)?;
         Ok(None)
     }
 }
@@ -638,7 +633,7 @@ mod tests {
 
     fn cx(dir: &Path, memory: Option<u64>) -> DecideCx {
         DecideCx {
-            report_dir: dir.join("report"),
+            report: datamill_core::ReportSink::dir(dir.join("report")),
             work_dir: dir.join("work"),
             memory_budget: memory,
             workers: 2,
