@@ -1,7 +1,11 @@
-//! Parity with sentence-transformers: every document of the shipped samples
-//! (examples/data, 3,909 documents) embedded by all-MiniLM-L6-v2 must have cosine >= 0.99999
-//! with sentence-transformers 6.2.0 / torch 2.15.0 fp32 (tests/golden/make_golden.py), with
-//! the same token count and truncation flag.
+//! Parity with sentence-transformers: documents of the shipped samples (examples/data, 3,909
+//! documents) embedded by all-MiniLM-L6-v2 must have cosine >= 0.99999 with
+//! sentence-transformers 6.2.0 / torch 2.15.0 fp32 (tests/golden/make_golden.py), with the
+//! same token count and truncation flag.
+//!
+//! The whole sample costs 4-6 CPU-minutes (598k tokens), too much for every `cargo test`: by
+//! default the test embeds every 8th document (489 documents, about 140 of them truncated at
+//! 256 tokens, ~1/8 of the cost); `DATAMILL_FULL_PARITY=1` embeds all 3,909.
 
 mod common;
 
@@ -40,8 +44,18 @@ fn sample_texts() -> Vec<String> {
     texts
 }
 
+/// Every `stride`-th document: 1 when `DATAMILL_FULL_PARITY=1`, else 8.
+fn stride() -> usize {
+    if std::env::var("DATAMILL_FULL_PARITY").is_ok_and(|v| v == "1") {
+        1
+    } else {
+        eprintln!("parity on every 8th shipped document (DATAMILL_FULL_PARITY=1 for all 3,909)");
+        8
+    }
+}
+
 #[test]
-fn minilm_matches_sentence_transformers_on_every_shipped_document() {
+fn minilm_matches_sentence_transformers_on_the_shipped_documents() {
     let Some(model) = testing::minilm() else {
         return;
     };
@@ -59,8 +73,10 @@ fn minilm_matches_sentence_transformers_on_every_shipped_document() {
             .collect();
     assert_eq!(meta.len(), n);
 
+    let stride = stride();
+    let picked: Vec<usize> = (0..n).step_by(stride).collect();
     // Two threads, each embedding packed batches of about 4k tokens.
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let refs: Vec<&str> = picked.iter().map(|&i| texts[i].as_str()).collect();
     let half = refs.len().div_ceil(2);
     let results: Vec<_> = std::thread::scope(|s| {
         let hs: Vec<_> = refs
@@ -77,8 +93,8 @@ fn minilm_matches_sentence_transformers_on_every_shipped_document() {
     }
     let mut worst = (1.0f64, 0usize);
     let mut truncated = 0;
-    for i in 0..n {
-        let a = &got[i * d..(i + 1) * d];
+    for (k, &i) in picked.iter().enumerate() {
+        let a = &got[k * d..(k + 1) * d];
         let b = &want[i * d..(i + 1) * d];
         let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
         let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
@@ -89,21 +105,23 @@ fn minilm_matches_sentence_transformers_on_every_shipped_document() {
         }
         assert!((na - 1.0).abs() < 1e-5, "document {i}: norm {na}");
         assert_eq!(
-            toks[i].ids.len() as u64,
+            toks[k].ids.len() as u64,
             meta[i]["tokens"].as_u64().unwrap(),
             "document {i} ({}): token count",
             meta[i]
         );
         assert_eq!(
-            toks[i].truncated,
+            toks[k].truncated,
             meta[i]["truncated"].as_bool().unwrap(),
             "document {i}"
         );
-        truncated += toks[i].truncated as usize;
+        truncated += toks[k].truncated as usize;
     }
     eprintln!(
-        "{n} documents ({truncated} truncated at 256 tokens): lowest cosine {:.9} (document {})",
-        worst.0, worst.1
+        "{} of {n} documents ({truncated} truncated at 256 tokens): lowest cosine {:.9} (document {})",
+        picked.len(),
+        worst.0,
+        worst.1
     );
     assert!(
         worst.0 >= 0.99999,
@@ -111,5 +129,10 @@ fn minilm_matches_sentence_transformers_on_every_shipped_document() {
         worst.1,
         worst.0
     );
-    assert!(truncated > 100, "the samples exercise truncation");
+    assert_eq!(got.len(), picked.len() * d);
+    assert!(
+        truncated * 20 > picked.len(),
+        "the slice exercises truncation ({truncated} of {})",
+        picked.len()
+    );
 }
