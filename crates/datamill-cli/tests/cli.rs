@@ -1023,3 +1023,113 @@ fn embed_then_semantic_dedup_through_the_executor() {
     }
     assert_eq!(outs[0], outs[1], "same files whatever the worker count");
 }
+
+/// D4 (examples/d4.toml) as documented: embed -> semantic_dedup -> prototype_prune re-clustering
+/// the survivors and keeping the farthest of every cluster. The example's own stage list runs
+/// through the executor with the tiny synthetic BERT in place of MiniLM (no download) on 240
+/// generated documents, a fifth of them exact repeats.
+#[test]
+fn d4_example_pipeline_dedups_then_prunes_prototypes_per_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    datamill_embed::testing::write_tiny_model(&model);
+    let words = ["the", "cat", "sat", "on", "mat", "a", "dog", "."];
+    let mut input = String::new();
+    let mut h = 0x2545_f491_4f6c_dd1du64;
+    let mut texts = Vec::new();
+    for i in 0..240 {
+        let t = if i % 5 == 4 {
+            texts[i * 7 % texts.len()]
+        } else {
+            (0..3 + i % 9)
+                .map(|_| {
+                    h ^= h << 13;
+                    h ^= h >> 7;
+                    h ^= h << 17;
+                    words[(h % words.len() as u64) as usize]
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+                .leak() as &str
+        };
+        texts.push(t);
+        input.push_str(&format!("{{\"id\":\"d{i:03}\",\"text\":{t:?}}}\n"));
+    }
+    std::fs::write(dir.path().join("in.jsonl"), input).unwrap();
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/d4.toml");
+    let src = std::fs::read_to_string(&ex).unwrap();
+    let paths_line = src.lines().find(|l| l.starts_with("paths")).unwrap();
+    let src = src
+        .replace(paths_line, "paths = [\"in.jsonl\"]")
+        .replace(
+            "model = \"../target/models/all-MiniLM-L6-v2\"",
+            "model = \"model\"",
+        )
+        .replace("dir = \"../out/d4\"", "dir = \"out\"");
+    assert!(src.contains("model = \"model\"") && src.contains("dir = \"out\""));
+    let p = dir.path().join("d4.toml");
+    std::fs::write(&p, &src).unwrap();
+    let out = dir.path().join("out");
+    ok(&run(&[
+        "run",
+        p.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]));
+    let s = stats(&out);
+    let kinds: Vec<&str> = s["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["embed", "semantic_dedup", "prototype_prune"]);
+    let dedup = &s["stages"][1];
+    let proto = &s["stages"][2];
+    assert!(
+        dedup["dropped"]["semantic_duplicate"].as_u64().unwrap() >= 48,
+        "{s}"
+    );
+    let survivors = proto["in"].as_u64().unwrap();
+    let kept = proto["kept"].as_u64().unwrap();
+    assert_eq!(kept, s["output_docs"].as_u64().unwrap());
+    // The example's fraction (0.69) of every cluster, rounded per cluster.
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("reports/prototype_prune/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let clusters = summary["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 20);
+    let mut sum = 0;
+    for c in clusters {
+        let (size, k) = (c["size"].as_u64().unwrap(), c["kept"].as_u64().unwrap());
+        assert_eq!(k, (size as f64 * 0.69).round_ties_even() as u64, "{c}");
+        sum += size;
+    }
+    assert_eq!(
+        sum, survivors,
+        "prototype_prune re-clusters only the survivors"
+    );
+    // Hard examples kept: in every cluster, each kept document is at least as far from the
+    // centroid as every pruned one.
+    let dec = std::fs::read_to_string(out.join("reports/prototype_prune/decisions.jsonl")).unwrap();
+    let mut near_kept = [f64::INFINITY; 20];
+    let mut far_pruned = [f64::NEG_INFINITY; 20];
+    for l in dec.lines() {
+        let r: serde_json::Value = serde_json::from_str(l).unwrap();
+        let (c, d) = (
+            r["cluster"].as_u64().unwrap() as usize,
+            r["distance"].as_f64().unwrap(),
+        );
+        if r["kept"] == true {
+            near_kept[c] = near_kept[c].min(d);
+        } else {
+            far_pruned[c] = far_pruned[c].max(d);
+        }
+    }
+    for c in 0..20 {
+        assert!(near_kept[c] >= far_pruned[c], "cluster {c}");
+    }
+}

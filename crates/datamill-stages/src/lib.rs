@@ -162,6 +162,7 @@ registry! {
     "substring_dedup" => dedup::substring_dedup::SubstringDedup, true;
     "embed" => annotate::embed::Embed, true;
     "semantic_dedup" => dedup::semantic_dedup::SemanticDedup, true;
+    "prototype_prune" => select::prototype_prune::PrototypePrune, true;
 }
 
 /// Looks a stage type up by name.

@@ -190,3 +190,232 @@ pub(crate) fn read_normalized(
     }
     Ok(())
 }
+
+/// Converts an embedding-crate error into a stage error.
+pub(crate) fn emb_err(e: datamill_embed::EmbedError) -> StageError {
+    StageError::Other(e.to_string())
+}
+
+/// Rows of a [`Gathered`] picked by position.
+pub(crate) struct Sub<'a> {
+    pub g: &'a Gathered,
+    pub pick: Vec<usize>,
+}
+
+impl datamill_embed::kmeans::Rows for Sub<'_> {
+    fn len(&self) -> usize {
+        self.pick.len()
+    }
+    fn dim(&self) -> usize {
+        self.g.store.meta().dim
+    }
+    fn read(&self, start: usize, n: usize, out: &mut Vec<f32>) -> datamill_embed::Result<()> {
+        let rows: Vec<u64> = self.pick[start..start + n]
+            .iter()
+            .map(|&i| self.g.rows[i])
+            .collect();
+        read_normalized(&self.g.store, &rows, out)
+    }
+}
+
+/// The `n` documents with the smallest seeded hash of their id, in input order.
+pub(crate) fn hashed_sample(ids: &[String], n: usize, seed: u64) -> Vec<usize> {
+    if n >= ids.len() {
+        return (0..ids.len()).collect();
+    }
+    let mut h: Vec<(u64, usize)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), seed), i))
+        .collect();
+    h.select_nth_unstable(n - 1);
+    let mut pick: Vec<usize> = h[..n].iter().map(|p| p.1).collect();
+    pick.sort_unstable();
+    pick
+}
+
+/// How k-means starts.
+#[derive(Clone, Debug)]
+pub(crate) enum Init {
+    /// k-means++ over a seeded sample.
+    PlusPlus,
+    /// Seeded distinct documents.
+    Random,
+    /// A float32 `(k, dim)` `.npy` of centroids.
+    File(PathBuf),
+}
+
+/// The k-means settings every semantic stage shares (`n_clusters`, `max_iter`, `tol`, `seed`,
+/// `init`, `init_sample`, `kmeans_sample`): NeMo Curator's cuVS loop on the L2-normalized
+/// vectors, trained on a seeded sample, then every document assigned.
+#[derive(Clone, Debug)]
+pub(crate) struct KMeansSpec {
+    pub n_clusters: usize,
+    pub max_iter: usize,
+    pub tol: f64,
+    pub seed: u64,
+    pub init: Init,
+    pub init_sample: usize,
+    pub kmeans_sample: Option<usize>,
+    pub threads: usize,
+    /// The stage's type, for error messages.
+    pub stage: &'static str,
+}
+
+/// A clustering of a stage's documents (input order).
+pub(crate) struct Clustered {
+    pub km: datamill_embed::kmeans::KMeans,
+    pub labels: Vec<u32>,
+    /// Documents k-means trained on.
+    pub trained_on: usize,
+}
+
+impl KMeansSpec {
+    /// Checks the shared k-means parameters; returns the parsed `init`.
+    pub(crate) fn check(
+        cx: &BuildCx,
+        n_clusters: usize,
+        max_iter: usize,
+        tol: f64,
+        init: &str,
+        init_sample: usize,
+        kmeans_sample: Option<usize>,
+    ) -> Result<Init, StageError> {
+        if n_clusters == 0 {
+            return Err(StageError::config("n_clusters", "must be at least 1"));
+        }
+        if max_iter == 0 {
+            return Err(StageError::config("max_iter", "must be at least 1"));
+        }
+        if tol.is_nan() || tol < 0.0 {
+            return Err(StageError::config("tol", "must be a number >= 0"));
+        }
+        if kmeans_sample.is_some_and(|s| s < n_clusters) {
+            return Err(StageError::config(
+                "kmeans_sample",
+                "must be at least n_clusters",
+            ));
+        }
+        if init_sample < n_clusters {
+            return Err(StageError::config(
+                "init_sample",
+                "must be at least n_clusters",
+            ));
+        }
+        Ok(match init {
+            "k-means++" => Init::PlusPlus,
+            "random" => Init::Random,
+            "" => return Err(StageError::config("init", "must not be empty")),
+            p => Init::File(resolve(&cx.base_dir, p)),
+        })
+    }
+
+    /// Trains k-means on the documents `ids` (rows of `g`) and assigns every one of them.
+    pub(crate) fn cluster(&self, g: &Gathered, ids: &[String]) -> Result<Clustered, StageError> {
+        use datamill_embed::kmeans::{self, KMeansParams, Rows, StopRule};
+        let n = ids.len();
+        let d = g.store.meta().dim;
+        let k = self.n_clusters;
+        if n < k {
+            return Err(StageError::Other(format!(
+                "{}: {n} documents for n_clusters = {k}; lower n_clusters",
+                self.stage
+            )));
+        }
+        let train = Sub {
+            g,
+            pick: hashed_sample(ids, self.kmeans_sample.unwrap_or(n), self.seed),
+        };
+        let init_c: Vec<f32> = match &self.init {
+            Init::File(p) => {
+                let cents = datamill_embed::store::read_npy_f32(p, d)
+                    .map_err(|e| StageError::config("init", e.to_string()))?;
+                if cents.len() != k * d {
+                    return Err(StageError::config(
+                        "init",
+                        format!(
+                            "{} holds {} centroids, n_clusters is {k}",
+                            p.display(),
+                            cents.len() / d
+                        ),
+                    ));
+                }
+                cents
+            }
+            Init::Random => {
+                let pick = hashed_sample(ids, k, self.seed ^ 0x5eed);
+                let mut out = Vec::new();
+                Sub { g, pick }.read(0, k, &mut out).map_err(emb_err)?;
+                out
+            }
+            Init::PlusPlus => {
+                let sub = hashed_sample(ids, self.init_sample, self.seed ^ 0x1417);
+                kmeans::kmeans_plusplus(&Sub { g, pick: sub }, k, self.seed).map_err(emb_err)?
+            }
+        };
+        let params = KMeansParams {
+            max_iter: self.max_iter,
+            tol: self.tol,
+            stop: StopRule::Cuvs,
+            threads: self.threads,
+        };
+        let km = kmeans::fit(&train, &init_c, &params).map_err(emb_err)?;
+        let (labels, _) = kmeans::assign(g, &km.centroids, self.threads).map_err(emb_err)?;
+        Ok(Clustered {
+            km,
+            labels,
+            trained_on: train.pick.len(),
+        })
+    }
+}
+
+/// The summary every semantic stage writes: the document's id (its row is found in the store).
+pub(crate) fn summarize_id(doc: &datamill_core::Doc, out: &mut Vec<u8>) {
+    out.extend_from_slice(doc.id().as_bytes());
+}
+
+/// Reads back a [`summarize_id`] summary.
+pub(crate) fn summary_id<'s>(stage: &str, summary: &'s [u8]) -> Result<&'s str, StageError> {
+    std::str::from_utf8(summary).map_err(|_| StageError::Other(format!("{stage}: corrupt summary")))
+}
+
+/// Per-document distances (float64) of the L2-normalized vectors of `g` to their centroid:
+/// `cosine` = `1 - x . c / (|x| |c|)` (scipy's `distance.cosine`, raw centroid), `l2` =
+/// `|x - c|`. Vectors are streamed in chunks.
+pub(crate) fn centroid_distances(
+    g: &Gathered,
+    centroids: &[f32],
+    labels: &[u32],
+    cosine: bool,
+) -> Result<Vec<f64>, StageError> {
+    use datamill_embed::kmeans::{CHUNK, Rows};
+    let d = g.store.meta().dim;
+    let n = labels.len();
+    let cent: Vec<f64> = centroids.iter().map(|&v| v as f64).collect();
+    let cnorm: Vec<f64> = cent
+        .chunks_exact(d)
+        .map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt())
+        .collect();
+    let mut out = vec![0f64; n];
+    let mut buf = Vec::new();
+    for s in (0..n).step_by(CHUNK) {
+        let m = CHUNK.min(n - s);
+        g.read(s, m, &mut buf).map_err(emb_err)?;
+        for (i, x) in buf.chunks_exact(d).enumerate() {
+            let l = labels[s + i] as usize;
+            let c = &cent[l * d..(l + 1) * d];
+            out[s + i] = if cosine {
+                let dot: f64 = x.iter().zip(c).map(|(a, b)| *a as f64 * b).sum();
+                let nx = x.iter().map(|&a| a as f64 * a as f64).sum::<f64>().sqrt();
+                1.0 - dot / (nx * cnorm[l])
+            } else {
+                x.iter()
+                    .zip(c)
+                    .map(|(a, b)| (*a as f64 - b).powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            };
+        }
+    }
+    Ok(out)
+}

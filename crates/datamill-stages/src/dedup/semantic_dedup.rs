@@ -61,13 +61,14 @@
 //! eps = 0.05
 //! ```
 
-use crate::dedup::resolve;
-use crate::semantic::{Gathered, StoreRef, read_normalized};
+use crate::semantic::{
+    Clustered, Gathered, Init, KMeansSpec, StoreRef, emb_err, read_normalized, summarize_id,
+    summary_id,
+};
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::{ByteSize, DecideCx, Decider, Doc, DocRef, GlobalStage, StageError, Verdicts};
-use datamill_embed::kmeans::{self, KMeansParams, Rows, StopRule};
+use datamill_embed::kmeans::{self, Rows};
 use serde::Deserialize;
-use std::path::PathBuf;
 
 /// Ranking inside a cluster.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -163,19 +164,9 @@ fn default_eps_list() -> Vec<f64> {
     vec![0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
 }
 
-#[derive(Clone, Debug)]
-enum Init {
-    PlusPlus,
-    Random,
-    File(PathBuf),
-}
-
 impl StageSpec for SemanticDedup {
     fn build(&self, cx: &BuildCx) -> Result<Step, StageError> {
         let store = StoreRef::parse(cx, &self.embeddings)?;
-        if self.n_clusters == 0 {
-            return Err(StageError::config("n_clusters", "must be at least 1"));
-        }
         for (name, v) in
             std::iter::once(("eps", self.eps)).chain(self.eps_list.iter().map(|&e| ("eps_list", e)))
         {
@@ -186,30 +177,15 @@ impl StageSpec for SemanticDedup {
                 ));
             }
         }
-        if self.max_iter == 0 {
-            return Err(StageError::config("max_iter", "must be at least 1"));
-        }
-        if self.tol.is_nan() || self.tol < 0.0 {
-            return Err(StageError::config("tol", "must be a number >= 0"));
-        }
-        if self.kmeans_sample.is_some_and(|s| s < self.n_clusters) {
-            return Err(StageError::config(
-                "kmeans_sample",
-                "must be at least n_clusters",
-            ));
-        }
-        if self.init_sample < self.n_clusters {
-            return Err(StageError::config(
-                "init_sample",
-                "must be at least n_clusters",
-            ));
-        }
-        let init = match self.init.as_str() {
-            "k-means++" => Init::PlusPlus,
-            "random" => Init::Random,
-            "" => return Err(StageError::config("init", "must not be empty")),
-            p => Init::File(resolve(&cx.base_dir, p)),
-        };
+        let init = KMeansSpec::check(
+            cx,
+            self.n_clusters,
+            self.max_iter,
+            self.tol,
+            &self.init,
+            self.init_sample,
+            self.kmeans_sample,
+        )?;
         Ok(Step::Global(Box::new(Built {
             c: self.clone(),
             store,
@@ -226,7 +202,7 @@ struct Built {
 
 impl GlobalStage for Built {
     fn summarize(&self, doc: &Doc, out: &mut Vec<u8>) -> Result<(), StageError> {
-        out.extend_from_slice(doc.id().as_bytes());
+        summarize_id(doc, out);
         Ok(())
     }
 
@@ -249,9 +225,8 @@ struct SemDecider<'a> {
 
 impl Decider for SemDecider<'_> {
     fn observe(&mut self, at: DocRef, summary: &[u8], _: &mut Verdicts) -> Result<(), StageError> {
-        let id = std::str::from_utf8(summary)
-            .map_err(|_| StageError::Other("semantic_dedup: corrupt summary".into()))?;
-        self.ids.push(id.to_string());
+        self.ids
+            .push(summary_id("semantic_dedup", summary)?.to_string());
         self.refs.push(at);
         Ok(())
     }
@@ -346,48 +321,6 @@ struct Outcome {
     trained_on: usize,
 }
 
-/// Rows of `g` picked by position.
-struct Sub<'a> {
-    g: &'a Gathered,
-    pick: Vec<usize>,
-}
-
-impl Rows for Sub<'_> {
-    fn len(&self) -> usize {
-        self.pick.len()
-    }
-    fn dim(&self) -> usize {
-        self.g.dim()
-    }
-    fn read(&self, start: usize, n: usize, out: &mut Vec<f32>) -> datamill_embed::Result<()> {
-        let rows: Vec<u64> = self.pick[start..start + n]
-            .iter()
-            .map(|&i| self.g.rows[i])
-            .collect();
-        read_normalized(&self.g.store, &rows, out)
-    }
-}
-
-/// The `n` documents with the smallest seeded hash of their id, in input order.
-fn hashed_sample(ids: &[String], n: usize, seed: u64) -> Vec<usize> {
-    if n >= ids.len() {
-        return (0..ids.len()).collect();
-    }
-    let mut h: Vec<(u64, usize)> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), seed), i))
-        .collect();
-    h.select_nth_unstable(n - 1);
-    let mut pick: Vec<usize> = h[..n].iter().map(|p| p.1).collect();
-    pick.sort_unstable();
-    pick
-}
-
-fn emb_err(e: datamill_embed::EmbedError) -> StageError {
-    StageError::Other(e.to_string())
-}
-
 /// Steps 1-5 (everything but the eps decision).
 fn run(
     c: &SemanticDedup,
@@ -400,51 +333,22 @@ fn run(
     let n = ids.len();
     let d = g.dim();
     let k = c.n_clusters;
-    if n < k {
-        return Err(StageError::Other(format!(
-            "semantic_dedup: {n} documents for n_clusters = {k}; lower n_clusters"
-        )));
-    }
-    let train = Sub {
-        g,
-        pick: hashed_sample(ids, c.kmeans_sample.unwrap_or(n), c.seed),
-    };
-    let init_c: Vec<f32> = match init {
-        Init::File(p) => {
-            let cents = read_centroids(p, d)?;
-            if cents.len() != k * d {
-                return Err(StageError::config(
-                    "init",
-                    format!(
-                        "{} holds {} centroids, n_clusters is {k}",
-                        p.display(),
-                        cents.len() / d
-                    ),
-                ));
-            }
-            cents
-        }
-        Init::Random => {
-            let pick = hashed_sample(ids, k, c.seed ^ 0x5eed);
-            let mut out = Vec::new();
-            Sub { g, pick }.read(0, k, &mut out).map_err(emb_err)?;
-            out
-        }
-        Init::PlusPlus => {
-            let sub: Vec<usize> = hashed_sample(ids, c.init_sample, c.seed ^ 0x1417)
-                .into_iter()
-                .collect();
-            kmeans::kmeans_plusplus(&Sub { g, pick: sub }, k, c.seed).map_err(emb_err)?
-        }
-    };
-    let params = KMeansParams {
+    let spec = KMeansSpec {
+        n_clusters: k,
         max_iter: c.max_iter,
         tol: c.tol,
-        stop: StopRule::Cuvs,
+        seed: c.seed,
+        init: init.clone(),
+        init_sample: c.init_sample,
+        kmeans_sample: c.kmeans_sample,
         threads,
+        stage: "semantic_dedup",
     };
-    let km = kmeans::fit(&train, &init_c, &params).map_err(emb_err)?;
-    let (labels, _) = kmeans::assign(g, &km.centroids, threads).map_err(emb_err)?;
+    let Clustered {
+        km,
+        labels,
+        trained_on,
+    } = spec.cluster(g, ids)?;
 
     // Distances to the centroid, float32.
     let cent: Vec<f64> = km.centroids.iter().map(|&v| v as f64).collect();
@@ -536,7 +440,7 @@ fn run(
         rank,
         max_sim,
         max_row,
-        trained_on: train.pick.len(),
+        trained_on,
     })
 }
 
@@ -596,17 +500,12 @@ fn earlier_max(
     Ok((best, arg))
 }
 
-/// Reads a float32 `(k, d)` `.npy` of centroids.
-fn read_centroids(p: &std::path::Path, d: usize) -> Result<Vec<f32>, StageError> {
-    datamill_embed::store::read_npy_f32(p, d).map_err(|e| StageError::config("init", e.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::decide;
     use datamill_embed::store::StoreWriter;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     fn golden_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/semantic_dedup")
