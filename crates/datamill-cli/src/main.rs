@@ -25,6 +25,9 @@ enum Command {
     /// Plan a run without running it: store the plan in the output folder and print its
     /// tasks, one wave (tasks that may run at once) per line.
     Plan(cmd::plan::PlanArgs),
+    /// Write a run's report: one self-contained HTML page (funnel, examples of dropped
+    /// documents, run facts) from its output folder.
+    Report(cmd::report::ReportArgs),
     /// Run one task of a planned run (as `datamill plan` prints it) from any process.
     Task(cmd::task::TaskArgs),
     /// Write (and with --submit, submit) sbatch scripts running a pipeline on a Slurm
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => cmd::plan::run(args),
         Command::Task(args) => cmd::task::run(&args),
         Command::Slurm(args) => cmd::slurm::run(args),
+        Command::Report(args) => cmd::report::run(&args),
         Command::Stages(args) => cmd::stages::run(&args),
         Command::Scaling(c) => or_fail(cmd::scaling::run(&c, &mut Stdout::default())),
         Command::LabelIssues(args) => {

@@ -62,13 +62,14 @@ fn killed(o: &Output, fault: &str) {
 }
 
 /// Every file a run writes, with its bytes; `.datamill/` (bookkeeping) left out, and
-/// `stats.json` without its timings and worker count.
+/// `stats.json` without its timings and worker count (`report.html` left out: it shows them).
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(base: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for e in std::fs::read_dir(d).unwrap() {
             let p = e.unwrap().path();
             let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
-            if rel.starts_with(".datamill") {
+            // report.html shows timings (a view of the run, not its output).
+            if rel.starts_with(".datamill") || rel == "report.html" {
                 continue;
             }
             if p.is_dir() {

@@ -8,6 +8,7 @@
 //!   quarantine/00000.jsonl           bad records of unit 0
 //!   reports/<stage>/...              global stages' reports (<stage>-2 for a second one)
 //!   stats.json                       the merged statistics, written last
+//!   report.html                      the run's report (datamill-report), after stats.json
 //!   .datamill/plan.json              the plan (files, units, passes, decisions)
 //!   .datamill/pass<k>/<unit>.done    a task's completion marker, holding its statistics
 //!   .datamill/pass<k>/<unit>.summ    its summaries for the global stage ending pass k
@@ -200,8 +201,9 @@ impl Layout {
 }
 
 /// True for names of files a run writes at the top of its output folder: shards
-/// (`NNNNN-NNN.<ext>`), `stats.json` and `schema.json` (the dataset card, `README.md`, is
-/// rewritten by each run but never removed: the name is too common to claim).
+/// (`NNNNN-NNN.<ext>`), `stats.json`, `schema.json` and `report.html` (the `datamill` binary's
+/// report; the dataset card, `README.md`, is rewritten by each run but never removed: the name
+/// is too common to claim).
 fn is_ours(name: &str) -> bool {
     let b = name.as_bytes();
     (b.len() > 10
@@ -211,6 +213,7 @@ fn is_ours(name: &str) -> bool {
         && b[9] == b'.')
         || name == "stats.json"
         || name == "schema.json"
+        || name == "report.html"
 }
 
 /// True for a temporary name of one of [`is_ours`]' files: `<name>.tmp` or

@@ -4,6 +4,7 @@
 
 pub mod label_issues;
 pub mod plan;
+pub mod report;
 pub mod run;
 pub mod scaling;
 pub mod slurm;

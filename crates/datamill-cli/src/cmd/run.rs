@@ -40,6 +40,9 @@ pub struct RunArgs {
     /// Number of tasks sharing the run (see --rank).
     #[arg(long, requires = "rank")]
     world_size: Option<u32>,
+    /// Do not write the run's report (`OUT/report.html`, see `datamill report`) at the end.
+    #[arg(long)]
+    no_report: bool,
 }
 
 /// Runs `datamill run`: exit code 2 for a refused run or a bad pipeline or input, 130 when
@@ -54,6 +57,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         memory,
         rank,
         world_size,
+        no_report,
     } = args;
     let shard = match (rank, world_size) {
         (Some(r), Some(w)) if w == 0 || r >= w => {
@@ -97,6 +101,14 @@ pub fn run(args: RunArgs) -> ExitCode {
     });
     match result {
         Ok(report) => {
+            // The HTML report (rank 0 only: the other ranks finish at the same state).
+            if !no_report && shard.is_none_or(|(r, _)| r == 0) {
+                let dest = super::report::default_path(&report.out_dir);
+                let opts = datamill_report::Options::default();
+                if let Err(e) = datamill_report::write(&report.out_dir, &dest, &opts) {
+                    eprintln!("warning: the run finished but its report was not written: {e}");
+                }
+            }
             if show {
                 std::thread::sleep(Duration::from_millis(1));
                 eprint!("{}", summary::render(&report));
