@@ -128,10 +128,10 @@ impl RunData {
                 },
             );
         }
-        if let Some(plan) = &d.plan {
-            if let Some(text) = plan.pointer("/pipeline/text").and_then(Value::as_str) {
-                d.pipeline_text = Some(text.to_string());
-            }
+        if let Some(plan) = &d.plan
+            && let Some(text) = plan.pointer("/pipeline/text").and_then(Value::as_str)
+        {
+            d.pipeline_text = Some(text.to_string());
         }
         let pipeline: Option<toml::Table> = d.pipeline_text.as_deref().and_then(|t| {
             t.parse::<toml::Table>()
@@ -167,24 +167,24 @@ impl RunData {
                 }
             }
         }
-        if d.stages.is_empty() {
-            if let Some(st) = d.stats.as_ref().and_then(|s| s["stages"].as_array()) {
-                for s in st {
-                    d.stages.push(StageInfo {
-                        kind: s["type"].as_str().unwrap_or("?").to_string(),
-                        ..Default::default()
-                    });
-                }
+        if d.stages.is_empty()
+            && let Some(st) = d.stats.as_ref().and_then(|s| s["stages"].as_array())
+        {
+            for s in st {
+                d.stages.push(StageInfo {
+                    kind: s["type"].as_str().unwrap_or("?").to_string(),
+                    ..Default::default()
+                });
             }
         }
         if let Some(decs) = d.plan.as_ref().and_then(|p| p["decisions"].as_array()) {
             for (k, dec) in decs.iter().enumerate() {
                 let stage = dec["stage"].as_u64().map(|s| s as usize);
                 let report = dec["report"].as_str().map(str::to_string);
-                if let (Some(s), Some(r)) = (stage, report) {
-                    if let Some(info) = d.stages.get_mut(s) {
-                        info.report = Some(r);
-                    }
+                if let (Some(s), Some(r)) = (stage, report)
+                    && let Some(info) = d.stages.get_mut(s)
+                {
+                    info.report = Some(r);
                 }
                 let path = l.decision(k);
                 d.decisions.push(if path.exists() {
@@ -234,13 +234,14 @@ impl RunData {
             }
         }
         for s in &d.stages {
-            if let Some(r) = &s.report {
-                if d.stats.is_some() && !d.reports.iter().any(|(n, _)| n == r) {
-                    problems.push(Problem {
-                        file: format!("reports/{r}/"),
-                        message: format!("missing — the {} stage's report is not shown", s.kind),
-                    });
-                }
+            if let Some(r) = &s.report
+                && d.stats.is_some()
+                && !d.reports.iter().any(|(n, _)| n == r)
+            {
+                problems.push(Problem {
+                    file: format!("reports/{r}/"),
+                    message: format!("missing — the {} stage's report is not shown", s.kind),
+                });
             }
         }
         d.problems = problems;
