@@ -1,0 +1,243 @@
+//! The run report in a real browser: headless Chromium (Debian's `chromium`, installed by
+//! `.ci/run`) opens the `report.html` that `datamill run` writes for the quickstart and for
+//! `examples/select.toml`, and the test checks what the browser built from it: no console
+//! message at all (no script error, no blocked request), every section present, every number
+//! marked with `data-stat` equal to `stats.json`, and corpus markup (`<script>` in a dropped
+//! document) shown as text, never turned into an element. A screenshot of each page is
+//! written to `target/tmp/report-*.png` for people to look at (not compared).
+//!
+//! Without Chromium the tests print a notice and pass, unless `DATAMILL_REQUIRE_BROWSER` is
+//! set (CI sets it): then they fail. `DATAMILL_CHROMIUM` names another binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn chromium() -> Option<PathBuf> {
+    let name = std::env::var_os("DATAMILL_CHROMIUM").unwrap_or_else(|| "chromium".into());
+    let found = Command::new(&name)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return Some(PathBuf::from(name));
+    }
+    if std::env::var_os("DATAMILL_REQUIRE_BROWSER").is_some() {
+        panic!(
+            "DATAMILL_REQUIRE_BROWSER is set but {} cannot be run (apt-get install -y chromium)",
+            name.to_string_lossy()
+        );
+    }
+    eprintln!(
+        "SKIPPED: the report browser test needs headless Chromium ({} not found; \
+         apt-get install -y chromium, or set DATAMILL_CHROMIUM); set DATAMILL_REQUIRE_BROWSER=1 \
+         to make this a failure",
+        name.to_string_lossy()
+    );
+    None
+}
+
+/// What the browser made of a page: its DOM after loading, and its console messages.
+struct Loaded {
+    dom: String,
+    console: Vec<String>,
+}
+
+fn open(chrome: &Path, page: &Path, screenshot: Option<&Path>) -> Loaded {
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", page.canonicalize().unwrap().display());
+    let mut cmd = Command::new(chrome);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--window-size=1280,2400",
+    ])
+    .arg(format!("--user-data-dir={}", profile.path().display()));
+    let o = cmd
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .expect("chromium runs");
+    assert!(
+        o.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let console = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect();
+    if let Some(png) = screenshot {
+        let o = Command::new(chrome)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=1280,2400",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(format!("--screenshot={}", png.display()))
+            .arg(&url)
+            .output()
+            .expect("chromium runs");
+        assert!(o.status.success() && png.exists(), "no screenshot");
+    }
+    Loaded {
+        dom: String::from_utf8_lossy(&o.stdout).into_owned(),
+        console,
+    }
+}
+
+fn run_pipeline(pipeline: &Path, out: &Path) {
+    let o = Command::new(env!("CARGO_BIN_EXE_datamill"))
+        .arg("run")
+        .arg(pipeline)
+        .arg("--output")
+        .arg(out)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.join("report.html").is_file(),
+        "datamill run wrote no report"
+    );
+}
+
+/// `stats.json` value at a dotted path (`stages.1.dropped.toc`).
+fn lookup<'a>(v: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
+    // Reasons may hold dots: after `dropped.` / `quarantine.` the rest is one key.
+    let mut cur = v;
+    let mut parts = key.splitn(64, '.').peekable();
+    while let Some(p) = parts.next() {
+        cur = match p.parse::<usize>() {
+            Ok(i) if cur.is_array() => &cur[i],
+            _ => &cur[p],
+        };
+        if p == "dropped" || p == "quarantine" {
+            let rest: Vec<&str> = parts.by_ref().collect();
+            return &cur[rest.join(".")];
+        }
+    }
+    cur
+}
+
+/// Every `(data-stat, data-v)` pair of the DOM.
+fn stat_cells(dom: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = dom;
+    while let Some(i) = rest.find("data-stat=\"") {
+        rest = &rest[i + 11..];
+        let key = &rest[..rest.find('"').unwrap()];
+        let v = rest.find("data-v=\"").unwrap();
+        let after = &rest[v + 8..];
+        out.push((key.to_string(), after[..after.find('"').unwrap()].to_string()));
+    }
+    out
+}
+
+fn check_report(chrome: &Path, pipeline: &str, name: &str) {
+    let d = tempfile::tempdir().unwrap();
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(pipeline);
+    run_pipeline(&ex, d.path());
+    let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{name}.png"));
+    let page = open(chrome, &d.path().join("report.html"), Some(&png));
+    assert!(page.console.is_empty(), "console: {:#?}", page.console);
+    for id in ["funnel", "examples", "facts"] {
+        assert!(
+            page.dom.contains(&format!("<section id=\"{id}\"")),
+            "section {id} missing"
+        );
+    }
+    assert!(!page.dom.contains("<section id=\"problems\""), "a finished run has no problems");
+    let stats: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("stats.json")).unwrap()).unwrap();
+    let cells = stat_cells(&page.dom);
+    // Every count of stats.json is on the page, and equal.
+    let mut want = vec!["input_docs".to_string(), "output_docs".into(), "quarantined".into()];
+    for (i, s) in stats["stages"].as_array().unwrap().iter().enumerate() {
+        want.push(format!("stages.{i}.in"));
+        want.push(format!("stages.{i}.kept"));
+        for r in s["dropped"].as_object().unwrap().keys() {
+            want.push(format!("stages.{i}.dropped.{r}"));
+        }
+    }
+    for w in &want {
+        assert!(cells.iter().any(|(k, _)| k == w), "{w} is not on the page");
+    }
+    for (k, v) in &cells {
+        assert_eq!(&lookup(&stats, k).to_string(), v, "{k}");
+    }
+    // One example list per drop reason.
+    for (i, s) in stats["stages"].as_array().unwrap().iter().enumerate() {
+        for r in s["dropped"].as_object().unwrap().keys() {
+            assert!(
+                page.dom.contains(&format!("id=\"ex-{i}-{r}\"")),
+                "no examples for {r}"
+            );
+        }
+    }
+    assert!(!page.dom.contains("<script"), "the report holds no script");
+}
+
+#[test]
+fn quickstart_report_in_a_browser() {
+    let Some(chrome) = chromium() else { return };
+    check_report(&chrome, "quickstart.toml", "quickstart");
+}
+
+#[test]
+fn select_report_in_a_browser() {
+    let Some(chrome) = chromium() else { return };
+    check_report(&chrome, "select.toml", "select");
+}
+
+#[test]
+fn corpus_script_in_a_dropped_document_does_not_run() {
+    let Some(chrome) = chromium() else { return };
+    let d = tempfile::tempdir().unwrap();
+    let evil = "<script>document.body.setAttribute('data-pwned','1');console.error('pwned')</script>\
+                <img src=x onerror=\"document.body.setAttribute('data-pwned','2')\"> EVIL marker";
+    let docs = [
+        serde_json::json!({"id": "<b>evil</b>", "text": evil}),
+        serde_json::json!({"id": "fine", "text": "a harmless document"}),
+    ];
+    let input: String = docs.iter().map(|v| format!("{v}\n")).collect();
+    std::fs::write(d.path().join("in.jsonl"), input).unwrap();
+    std::fs::write(
+        d.path().join("p.toml"),
+        "version = 1\n[input]\npaths = [\"in.jsonl\"]\n[[stage]]\ntype = \"regex\"\n\
+         pattern = \"EVIL\"\nreason = \"evil\"\n[output]\nexcluded = true\n",
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    run_pipeline(&d.path().join("p.toml"), &out);
+    let page = open(&chrome, &out.join("report.html"), None);
+    assert!(page.console.is_empty(), "console: {:#?}", page.console);
+    assert!(!page.dom.contains("<script"), "a script element was built");
+    assert!(!page.dom.contains("<img"), "an img element was built");
+    assert!(!page.dom.contains("data-pwned"));
+    // The text is there, as text, with the match highlighted.
+    assert!(page.dom.contains("&lt;script&gt;document.body.setAttribute"));
+    assert!(page.dom.contains("<mark>EVIL</mark>"));
+    assert!(page.dom.contains("&lt;b&gt;evil&lt;/b&gt;"));
+
+    // Control: the same text pasted unescaped does build elements and reach the console, so
+    // the checks above can fail.
+    let raw = d.path().join("raw.html");
+    std::fs::write(&raw, format!("<html><body><pre>{evil}</pre></body></html>")).unwrap();
+    let page = open(&chrome, &raw, None);
+    assert!(page.dom.contains("data-pwned"), "{}", page.dom);
+    assert!(!page.console.is_empty());
+}
