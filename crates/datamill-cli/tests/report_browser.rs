@@ -102,11 +102,7 @@ fn run_pipeline(pipeline: &Path, out: &Path) {
         .arg("--quiet")
         .output()
         .unwrap();
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
         out.join("report.html").is_file(),
         "datamill run wrote no report"
@@ -140,7 +136,10 @@ fn stat_cells(dom: &str) -> Vec<(String, String)> {
         let key = &rest[..rest.find('"').unwrap()];
         let v = rest.find("data-v=\"").unwrap();
         let after = &rest[v + 8..];
-        out.push((key.to_string(), after[..after.find('"').unwrap()].to_string()));
+        out.push((
+            key.to_string(),
+            after[..after.find('"').unwrap()].to_string(),
+        ));
     }
     out
 }
@@ -160,12 +159,19 @@ fn check_report(chrome: &Path, pipeline: &str, name: &str) {
             "section {id} missing"
         );
     }
-    assert!(!page.dom.contains("<section id=\"problems\""), "a finished run has no problems");
+    assert!(
+        !page.dom.contains("<section id=\"problems\""),
+        "a finished run has no problems"
+    );
     let stats: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.path().join("stats.json")).unwrap()).unwrap();
     let cells = stat_cells(&page.dom);
     // Every count of stats.json is on the page, and equal.
-    let mut want = vec!["input_docs".to_string(), "output_docs".into(), "quarantined".into()];
+    let mut want = vec![
+        "input_docs".to_string(),
+        "output_docs".into(),
+        "quarantined".into(),
+    ];
     for (i, s) in stats["stages"].as_array().unwrap().iter().enumerate() {
         want.push(format!("stages.{i}.in"));
         want.push(format!("stages.{i}.kept"));
@@ -229,7 +235,10 @@ fn corpus_script_in_a_dropped_document_does_not_run() {
     assert!(!page.dom.contains("<img"), "an img element was built");
     assert!(!page.dom.contains("data-pwned"));
     // The text is there, as text, with the match highlighted.
-    assert!(page.dom.contains("&lt;script&gt;document.body.setAttribute"));
+    assert!(
+        page.dom
+            .contains("&lt;script&gt;document.body.setAttribute")
+    );
     assert!(page.dom.contains("<mark>EVIL</mark>"));
     assert!(page.dom.contains("&lt;b&gt;evil&lt;/b&gt;"));
 

@@ -28,6 +28,9 @@ pub struct Example {
     pub len: usize,
     /// The excluded file and line (1-based) it was read from.
     pub at: String,
+    /// The kept document it duplicates, when its stage recorded one
+    /// (`excluded_by.duplicate_of`).
+    pub duplicate_of: Option<String>,
     hash: u64,
 }
 
@@ -148,6 +151,7 @@ pub fn sample(out: &Path, names: &FieldNames, k: usize, max_bytes: u64) -> Sampl
                             text: cut(doc.text(), MAX_TEXT).to_string(),
                             len: doc.text().len(),
                             at: format!("{rel}:{line}"),
+                            duplicate_of: by["duplicate_of"].as_str().map(str::to_string),
                             hash,
                         };
                         let pos = list.partition_point(|e| (e.hash, &e.id) < (hash, &ex.id));

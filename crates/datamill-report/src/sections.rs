@@ -385,7 +385,10 @@ pub fn examples(d: &RunData, s: &Samples, k: usize) -> String {
                         .map(|m| (m.start(), m.end()))
                         .collect();
                 }
-                ex.note = partner.get(&e.id).cloned();
+                ex.note = match &e.duplicate_of {
+                    Some(k) => Some(format!("duplicate of {k}")),
+                    None => partner.get(&e.id).cloned(),
+                };
                 h.push_str(&example(e, &ex, n < 3));
             }
         }

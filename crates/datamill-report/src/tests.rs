@@ -62,6 +62,13 @@ fn run_folder() -> tempfile::TempDir {
     ex += &line("short-1", "too short", "length", "min_words");
     ex += &line("toc-<b>1</b>", EVIL, "regex", "toc");
     ex += &line("toc-2", "Contents: TABLE OF CONTENTS here", "regex", "toc");
+    // A dedup stage that records the partner in the document itself (exact and MinHash dedup
+    // since issue 14.11).
+    ex += &format!(
+        "{}\n",
+        json!({"id": "dup-2", "text": "same", "excluded_by":
+               {"stage": "exact_dedup", "reason": "duplicate", "duplicate_of": "kept-<2>"}})
+    );
     fs::write(out.join("excluded/00000-000.jsonl"), ex).unwrap();
     let enc = zstd::encode_all(
         line("dup-1", "same text", "exact_dedup", "duplicate").as_bytes(),
@@ -111,6 +118,7 @@ fn corpus_text_is_escaped_never_markup() {
     // Ids, partners and pipeline paths are escaped too.
     assert!(html.contains("toc-&lt;b&gt;1&lt;/b&gt;"));
     assert!(html.contains("duplicate of orig-&lt;1&gt;"));
+    assert!(html.contains("duplicate of kept-&lt;2&gt;"));
     assert!(html.contains("p&lt;1&gt;.toml"));
     assert!(html.contains("expected value &lt;here&gt;"));
     // Scripts are also refused by the page's policy.
