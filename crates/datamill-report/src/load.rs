@@ -234,12 +234,22 @@ impl RunData {
             }
         }
         for s in &d.stages {
-            if let Some(r) = &s.report
+            // The report file a finished stage of this kind always writes.
+            let expected = match s.kind.as_str() {
+                "exact_dedup" | "minhash_dedup" | "line_dedup" | "bloom_dedup"
+                | "substring_dedup" => Some("clusters.jsonl"),
+                "dsir" => Some("dsir.json"),
+                _ => None,
+            };
+            if let (Some(r), Some(f)) = (&s.report, expected)
                 && d.stats.is_some()
-                && !d.reports.iter().any(|(n, _)| n == r)
+                && !d
+                    .reports
+                    .iter()
+                    .any(|(n, files)| n == r && files.iter().any(|x| x.0 == f))
             {
                 problems.push(Problem {
-                    file: format!("reports/{r}/"),
+                    file: format!("reports/{r}/{f}"),
                     message: format!("missing — the {} stage's report is not shown", s.kind),
                 });
             }

@@ -161,6 +161,10 @@ fn examples_highlight_the_match_and_name_the_partner() {
     // The zstd file of pass 1 is read too.
     assert!(html.contains("dup-1"));
     assert!(!html.contains("What is missing"), "no problem expected");
+    // A dedup stage's clusters.jsonl gone: named.
+    std::fs::remove_file(t.path().join("reports/exact_dedup/clusters.jsonl")).unwrap();
+    let html = build(t.path(), &Options::default()).unwrap();
+    assert!(html.contains("<code>reports/exact_dedup/clusters.jsonl</code>: missing"));
 }
 
 #[test]
@@ -210,6 +214,7 @@ fn missing_and_truncated_files_are_named_and_the_rest_shown() {
     let html = build(t.path(), &Options::default()).unwrap();
     assert!(html.contains("What is missing"));
     assert!(html.contains("<code>stats.json</code>: unreadable"));
+    // (stats.json unreadable: a missing stage report is not flagged for an unfinished run.)
     assert!(html.contains("<mark>Table of Contents</mark>"));
     assert!(html.contains("Pipeline"));
 
