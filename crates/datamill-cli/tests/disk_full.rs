@@ -23,7 +23,8 @@ fn walk(dir: &Path) -> Vec<(String, Vec<u8>)> {
         for e in rd.flatten() {
             let p = e.path();
             let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-            if rel.starts_with(".datamill") || rel == "stats.json" {
+            // report.html shows timings (a view of the run, not its output).
+            if rel.starts_with(".datamill") || rel == "stats.json" || rel == "report.html" {
                 continue;
             }
             if p.is_dir() {
