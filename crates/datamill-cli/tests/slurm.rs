@@ -61,7 +61,8 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
             let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-            if rel.starts_with(".datamill") || rel == "stats.json" {
+            // report.html: written by `datamill run` (with timings), not by array tasks.
+            if rel.starts_with(".datamill") || rel == "stats.json" || rel == "report.html" {
                 continue;
             }
             if p.is_dir() {
