@@ -1,29 +1,57 @@
-//! Removes paragraphs already seen (or drops documents made mostly of them), dolma/bff style,
-//! with a Bloom filter in one streaming pass.
+//! Removes paragraphs already seen (or drops documents made mostly of them) with a Bloom
+//! filter in one streaming pass; `compat = "bff"` and `compat = "dolma"` reproduce those
+//! tools exactly.
 //!
 //! A global stage whose decider walks the documents in input order with one Bloom filter
-//! (so the result is the same whatever the worker count). A document is split into
-//! paragraphs on `paragraph_separator` (default `"\n"`, as dolma); each paragraph is
-//! normalized (`normalize`: `"none"` by default, as dolma; or `"whitespace"`, `"ccnet"`, see
-//! `line_dedup`) and blank paragraphs, or paragraphs of fewer than `min_words` words, are
-//! ignored (neither checked nor added). What goes into the filter (`by`):
+//! (so the result is the same whatever the worker count). By default a document is split
+//! into paragraphs on `paragraph_separator` (default `"\n"`); each paragraph is normalized
+//! (`normalize`: `"none"` by default; or `"whitespace"`, `"ccnet"`, see `line_dedup`) and
+//! blank paragraphs, or paragraphs of fewer than `min_words` words, are ignored (neither
+//! checked nor added). What goes into the filter (`by`):
 //!
-//! - `by = "paragraph"` (dolma's paragraph dedup): the xxh3-64 hash of the paragraph;
-//! - `by = "ngram"` (bff): the word n-grams of the paragraph, words being Unicode word
-//!   segments (UAX #29, as bff's `unicode_words`): windows of `ngram_length` words (default
-//!   13) every `stride` words (default 1); a paragraph of fewer than `ngram_length` but at least
-//!   `min_ngram_length` words (default 5) is one n-gram; shorter paragraphs are ignored.
+//! - `by = "paragraph"`: the xxh3-64 hash of the paragraph;
+//! - `by = "ngram"`: the word n-grams of the paragraph, words being the UAX #29 words of
+//!   `unicode_words` (letters and digits: punctuation is not a word): windows of
+//!   `ngram_length` words (default 13) every `stride` words (default 1); a paragraph of fewer
+//!   than `ngram_length` but at least `min_ngram_length` words (default 5) is one n-gram;
+//!   shorter paragraphs are ignored.
 //!
-//! Each paragraph is checked against the filter, then added to it (unless `read_only`, for
-//! decontamination against saved filters). With `remove = "paragraph"` (default) a paragraph
-//! whose fraction of n-grams already in the filter is at least `overlap_threshold` (default
-//! 0.8, bff's `filtering_threshold`; for `by = "paragraph"` a paragraph is one unit, so it is
-//! removed when seen before) is removed from its document; the count goes to the stage
-//! counter `paragraphs_removed` and to metadata field `count_field` (default
-//! `dedup_paragraphs_removed`, `""` for none), and a document left blank is dropped with
-//! reason `empty_after_dedup`. With `remove = "document"` (bff's document mode) a document is
-//! dropped with reason `duplicate` when the fraction of its n-grams (or paragraphs) already
-//! in the filter is at least `overlap_threshold`.
+//! Each paragraph is checked against the filter, then all its hashes are added (unless
+//! `read_only`, for decontamination against saved filters). With `remove = "paragraph"`
+//! (default) a paragraph whose fraction of n-grams already in the filter is at least
+//! (`>=`) `overlap_threshold` (default 0.8; for `by = "paragraph"` a paragraph is one unit,
+//! so it is removed when seen before) is removed from its document with one separator
+//! (the one before it, or after it for the first); the count goes to the stage counter `paragraphs_removed` and to metadata field
+//! `count_field` (default `dedup_paragraphs_removed`, `""` for none), and a document left
+//! blank is dropped with reason `empty_after_dedup`. With `remove = "document"` a document
+//! is dropped with reason `duplicate` when the fraction of its paragraphs' n-grams (summed
+//! paragraph by paragraph) already in the filter is at least `overlap_threshold`.
+//!
+//! That default is neither bff nor dolma. The presets (golden-tested against bff built from
+//! source and dolma 1.2.1 from PyPI on real text; `tests/golden/dedup_parity/`):
+//!
+//! - `compat = "bff"` (allenai/bff; `by` defaults to `"ngram"`): tokens are the UAX #29 word
+//!   bounds that are not all whitespace (`split_word_bounds`: punctuation counts, so a line
+//!   `-- Name <mail>  date` has n-grams); a unit is a line with the newline before it; a
+//!   unit is removed when its fraction of n-grams seen is strictly greater (`>`) than
+//!   `overlap_threshold`, and only the n-grams of kept units are added; a removed unit goes
+//!   with the newline before it, and a document whose units all went stays with what is
+//!   left (possibly blank). `remove = "document"` is bff's `--whole-document`: the document
+//!   is one unit whose n-grams run across line breaks, and a duplicate keeps its place with
+//!   blank text. `by = "paragraph"` is bff's `--whole-paragraphs` (one n-gram of all the
+//!   unit's tokens). Fixes `paragraph_separator`, `normalize`, `min_words`, `stride`.
+//! - `compat = "dolma"` (dolma's `dedupe` then its mixer's span removal): paragraphs are
+//!   the pieces of `text.split(paragraph_separator)`, blank ones included unless
+//!   `skip_empty = true`; `by = "paragraph"`: a piece seen before is a duplicate; `by =
+//!   "ngram"`: dolma's tokens (as bff's), each n-gram checked and, when new, added before
+//!   the next, so a paragraph repeating itself counts; a paragraph with fewer than two
+//!   n-grams is decided by the whole piece as one more key; a duplicate when the fraction
+//!   seen is at least (`>=`) `overlap_threshold`. The removed text is the span dolma writes
+//!   (in characters, with the separator after the piece, and dolma's arithmetic near the
+//!   end of a non-ASCII text) as its mixer removes it; a document left blank stays.
+//!   `remove = "document"` is dolma's `documents` dedup with key `$.text`: a document whose
+//!   exact text was seen is dropped (`duplicate`). Fixes `normalize`, `min_words` (dolma
+//!   1.2.1 with `min_words` > 0 checks no paragraph at all).
 //!
 //! Filter size: `size_in_bytes` (dolma's name), else the optimal size for `expected_items`
 //! (default 10,000,000; aliases `estimated_doc_count`, `expected_ngram_count`) at
@@ -38,18 +66,18 @@
 //! saved filters. One with the same size and hash count is merged into this run's filter
 //! (so B against A's filter decides exactly as A followed by B would, and the filter saved
 //! by B then covers A and B); others are only checked. Saved with the same `by`,
-//! `normalize`, n-gram and paragraph settings, or refused.
+//! `normalize`, n-gram and paragraph settings and `compat`, or refused.
 //!
 //! Report: `OUT/reports/bloom_dedup/clusters.jsonl` — a Bloom filter does not know which
 //! earlier document a paragraph came from, so the report has one row per document that lost
 //! paragraphs or was dropped, in input order: `id`, `dropped`, `duplicate_fraction`, and
 //! `removed` (indexes of the removed paragraphs among the document's counted paragraphs).
 //!
-//! Parameters: `by` (`"paragraph"`), `remove` (`"paragraph"`), `paragraph_separator`
+//! Parameters: `compat`, `by` (default paragraph; ngram with bff), `remove` (`"paragraph"`), `paragraph_separator`
 //! (`"\n"`), `normalize` (`"none"`), `min_words` (0), `ngram_length` (13),
 //! `min_ngram_length` (5), `stride` (1), `overlap_threshold` (0.8), `expected_items`
 //! (10000000), `false_positive_rate` (0.001), `size_in_bytes`, `read_only` (false),
-//! `count_field`, `save_index`, `against` (`[]`), `memory`.
+//! `skip_empty` (false; dolma only), `count_field`, `save_index`, `against` (`[]`), `memory`.
 //!
 //! ```toml
 //! [[stage]]
@@ -63,6 +91,11 @@
 //! overlap_threshold = 0.5
 //! size_in_bytes = "64MB"
 //! save_index = "indexes/ngrams.idx"
+//!
+//! [[stage]]
+//! type = "bloom_dedup"
+//! compat = "bff"
+//! size_in_bytes = "256MB"
 //! ```
 
 use crate::dedup::index::{IndexReader, IndexWriter, resolve_against};
@@ -101,8 +134,14 @@ pub enum Remove {
     Document,
 }
 
-fn by() -> By {
-    By::Paragraph
+/// The reference whose behaviour `compat` reproduces exactly.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum BloomCompat {
+    /// allenai/bff.
+    Bff,
+    /// dolma's `dedupe` followed by its mixer's span removal.
+    Dolma,
 }
 fn remove() -> Remove {
     Remove::Paragraph
@@ -139,9 +178,10 @@ fn field() -> String {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BloomDedup {
-    /// `"paragraph"` or `"ngram"`.
-    #[serde(default = "by")]
-    pub by: By,
+    /// Reproduce a reference exactly (`"bff"`).
+    pub compat: Option<BloomCompat>,
+    /// `"paragraph"` or `"ngram"` (default `"paragraph"`; `"ngram"` with `compat = "bff"`).
+    pub by: Option<By>,
     /// `"paragraph"` or `"document"`.
     #[serde(default = "remove")]
     pub remove: Remove,
@@ -181,6 +221,9 @@ pub struct BloomDedup {
     /// Check only; never add to the filter.
     #[serde(default)]
     pub read_only: bool,
+    /// `compat = "dolma"`: blank paragraphs (documents) are neither checked nor added.
+    #[serde(default)]
+    pub skip_empty: bool,
     /// Metadata field receiving the number of paragraphs removed (`""`: none).
     #[serde(default = "field")]
     pub count_field: String,
@@ -201,18 +244,152 @@ impl BloomDedup {
     /// The settings that give a hash its meaning (compared with saved filters).
     fn params(&self) -> serde_json::Value {
         let mut p = serde_json::json!({
-            "by": match self.by { By::Paragraph => "paragraph", By::Ngram => "ngram" },
+            "by": match self.by() { By::Paragraph => "paragraph", By::Ngram => "ngram" },
             "paragraph_separator": self.paragraph_separator,
             "normalize": self.normalize.name(),
             "min_words": self.min_words,
             "hash": "xxh3_64",
         });
-        if self.by == By::Ngram {
+        if self.by() == By::Ngram || self.bff() {
             p["ngram_length"] = self.ngram_length.into();
             p["min_ngram_length"] = self.min_ngram_length.into();
             p["stride"] = self.stride.into();
         }
+        if let Some(c) = self.compat {
+            // Other tokens, units and hashes.
+            p["compat"] = match c {
+                BloomCompat::Bff => "bff",
+                BloomCompat::Dolma => "dolma",
+            }
+            .into();
+            p["remove"] = if self.remove == Remove::Document {
+                "document"
+            } else {
+                "paragraph"
+            }
+            .into();
+        }
+        if self.dolma() {
+            p["skip_empty"] = self.skip_empty.into();
+        }
         p
+    }
+
+    fn dolma(&self) -> bool {
+        self.compat == Some(BloomCompat::Dolma)
+    }
+
+    /// dolma's units: (the span dolma reports, in characters, as dolma computes it; whether
+    /// the last hash is the whole paragraph's; the hashes in the order dolma checks them).
+    ///
+    /// Paragraphs are the pieces of `text.split(paragraph_separator)` (an empty text has
+    /// none). A piece's span starts where the previous one ended and spans its characters
+    /// plus one (the separator) unless that would reach the text's last byte: dolma compares
+    /// a character offset with the byte length, so near the end of a non-ASCII text the
+    /// span runs past the text, and the span of a final empty piece is empty. Blank pieces
+    /// are skipped with `skip_empty`. `by = "paragraph"`: one key, the piece. `by = "ngram"`:
+    /// the n-grams of its tokens (as bff's), the first and then those starting `stride`
+    /// tokens or more after the last taken one; with fewer than two, the piece itself is
+    /// one more key that decides (dolma's short-paragraph rule). `remove = "document"`: one
+    /// unit, the whole text as key (dolma's `documents` with key `$.text`).
+    fn dolma_units(&self, text: &str) -> Vec<((usize, usize), bool, Vec<u64>)> {
+        let mut out = Vec::new();
+        if self.remove == Remove::Document {
+            if !(self.skip_empty && text.trim().is_empty()) {
+                out.push(((0, text.len()), true, vec![token_hash(&[text])]));
+            }
+            return out;
+        }
+        if text.is_empty() {
+            return out;
+        }
+        let mut offset = 0usize;
+        let mut tokens: Vec<&str> = Vec::new();
+        for p in text.split(self.paragraph_separator.as_str()) {
+            let start = offset;
+            offset += p.chars().count();
+            if offset + 1 < text.len() {
+                offset += 1;
+            }
+            if self.skip_empty && p.trim().is_empty() {
+                continue;
+            }
+            let whole_key = token_hash(&[p]);
+            if self.by() == By::Paragraph {
+                out.push(((start, offset), true, vec![whole_key]));
+                continue;
+            }
+            tokens.clear();
+            tokens.extend(
+                p.split_word_bounds()
+                    .filter(|t| !t.chars().all(char::is_whitespace)),
+            );
+            let n = self.ngram_length;
+            let mut hashes = Vec::new();
+            if tokens.len() >= n {
+                let mut last = 0;
+                for s in 0..=tokens.len() - n {
+                    if last == 0 || s - last >= self.stride {
+                        last = s;
+                        hashes.push(token_hash(&tokens[s..s + n]));
+                    }
+                }
+            }
+            let short = hashes.len() < 2;
+            if short {
+                hashes.push(whole_key);
+            }
+            out.push(((start, offset), short, hashes));
+        }
+        out
+    }
+
+    /// What is hashed.
+    fn by(&self) -> By {
+        self.by
+            .unwrap_or(if self.bff() { By::Ngram } else { By::Paragraph })
+    }
+
+    fn bff(&self) -> bool {
+        self.compat == Some(BloomCompat::Bff)
+    }
+
+    /// bff's units: (the byte range that goes when the unit is a duplicate, its hashes).
+    ///
+    /// A unit is the text from one `\n` (included) to the next (excluded), the first from the
+    /// start (bff's `newlines.windows(2)`), or the whole text with `remove = "document"`
+    /// (`--whole-document`: n-grams run across line breaks). Tokens are the UAX #29 word
+    /// bounds that are not all whitespace (`split_word_bounds`, punctuation included);
+    /// n-grams of `ngram_length` tokens at every token; a unit without a full one but with
+    /// at least `min_ngram_length` tokens is one n-gram of them all (with `by = "paragraph"`,
+    /// bff's `--whole-paragraphs`, always so). Units without n-grams are left out.
+    fn bff_units(&self, text: &str) -> Vec<(std::ops::Range<usize>, Vec<u64>)> {
+        let mut bounds = vec![0];
+        if self.remove == Remove::Paragraph {
+            bounds.extend(text.match_indices('\n').map(|(i, _)| i));
+        }
+        bounds.push(text.len());
+        let whole = self.by() == By::Paragraph;
+        let mut out = Vec::new();
+        let mut tokens: Vec<&str> = Vec::new();
+        for w in bounds.windows(2) {
+            tokens.clear();
+            tokens.extend(
+                text[w[0]..w[1]]
+                    .split_word_bounds()
+                    .filter(|t| !t.chars().all(char::is_whitespace)),
+            );
+            let n = self.ngram_length;
+            let hashes: Vec<u64> = if !whole && tokens.len() >= n {
+                tokens.windows(n).map(token_hash).collect()
+            } else if tokens.len() >= self.min_ngram_length {
+                vec![token_hash(&tokens)]
+            } else {
+                continue;
+            };
+            out.push((w[0]..w[1], hashes));
+        }
+        out
     }
 
     /// Filter geometry: (bits, hashes).
@@ -230,6 +407,22 @@ impl BloomDedup {
 
     /// The counted paragraphs of `text`: (piece index, hashes).
     fn units(&self, text: &str) -> Vec<(usize, Vec<u64>)> {
+        if self.dolma() {
+            // (The piece index is the short-paragraph flag.)
+            return self
+                .dolma_units(text)
+                .into_iter()
+                .map(|(_, short, h)| (short as usize, h))
+                .collect();
+        }
+        if self.bff() {
+            return self
+                .bff_units(text)
+                .into_iter()
+                .enumerate()
+                .map(|(i, (_, h))| (i, h))
+                .collect();
+        }
         let mut out = Vec::new();
         for (i, p) in text.split(self.paragraph_separator.as_str()).enumerate() {
             let n = self.normalize.apply(p);
@@ -239,7 +432,7 @@ impl BloomDedup {
             if self.min_words > 0 && n.split_whitespace().count() < self.min_words {
                 continue;
             }
-            let hashes = match self.by {
+            let hashes = match self.by() {
                 By::Paragraph => vec![xxhash_rust::xxh3::xxh3_64(n.as_bytes())],
                 By::Ngram => {
                     let words: Vec<&str> = n.unicode_words().collect();
@@ -261,6 +454,51 @@ impl BloomDedup {
         }
         out
     }
+}
+
+/// The hash of a token sequence (each token length-prefixed: sequences, not strings).
+fn token_hash(tokens: &[&str]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for t in tokens {
+        h.update(&(t.len() as u32).to_le_bytes());
+        h.update(t.as_bytes());
+    }
+    h.digest()
+}
+
+#[cfg(test)]
+impl BloomDedup {
+    /// The spans of dolma's units (for golden-test messages).
+    pub(crate) fn dolma_units_for_test(&self, text: &str) -> Vec<(usize, usize)> {
+        self.dolma_units(text).into_iter().map(|u| u.0).collect()
+    }
+}
+
+/// dolma's mixer removing `spans` (character offsets, sorted by start) from `text` with an
+/// empty replacement. Its walk over the characters is reproduced: an empty span `[a, a]`
+/// removes the character at `a`, and no later span is applied after it.
+fn dolma_remove_spans(text: &str, spans: &[(usize, usize)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut k = 0;
+    for (i, c) in text.chars().enumerate() {
+        let Some(&(start, end)) = spans.get(k) else {
+            out.push(c);
+            continue;
+        };
+        if start <= i && i < end {
+            continue;
+        }
+        if i == end {
+            while spans.get(k).is_some_and(|s| s.0 < i) {
+                k += 1;
+            }
+        }
+        if spans.get(k).is_some_and(|s| s.0 == i) {
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn load_filter(p: &std::path::Path, cfg: &BloomDedup) -> Result<(BloomFilter, u64), StageError> {
@@ -347,6 +585,51 @@ impl StageSpec for BloomDedup {
             return Err(StageError::config(
                 "min_ngram_length",
                 "must not exceed ngram_length",
+            ));
+        }
+        if self.bff() {
+            let fixed = [
+                (
+                    "paragraph_separator",
+                    self.paragraph_separator != "\n",
+                    "\"\\n\"",
+                ),
+                ("normalize", self.normalize != Normalize::None, "\"none\""),
+                ("min_words", self.min_words != 0, "0"),
+                ("stride", self.stride != 1, "1"),
+            ];
+            if let Some((param, _, want)) = fixed.iter().find(|f| f.1) {
+                return Err(StageError::config(
+                    *param,
+                    format!(
+                        "compat = \"bff\" splits and tokenizes as bff: leave it unset or {want}"
+                    ),
+                ));
+            }
+        }
+        if self.dolma() {
+            let fixed = [
+                (
+                    "normalize",
+                    self.normalize != Normalize::None,
+                    "leave it unset or \"none\"",
+                ),
+                (
+                    "min_words",
+                    self.min_words != 0,
+                    "leave it unset or 0 (dolma 1.2.1 with min_words > 0 checks no paragraph at all)",
+                ),
+            ];
+            if let Some((param, _, msg)) = fixed.iter().find(|f| f.1) {
+                return Err(StageError::config(
+                    *param,
+                    format!("compat = \"dolma\" splits and hashes as dolma: {msg}"),
+                ));
+            }
+        } else if self.skip_empty {
+            return Err(StageError::config(
+                "skip_empty",
+                "is dolma's option (compat = \"dolma\"); blank paragraphs are always skipped otherwise",
             ));
         }
         if self.size_in_bytes.is_some_and(|b| b.0 == 0) {
@@ -468,6 +751,20 @@ fn u32_of(b: &mut &[u8]) -> Result<u32, StageError> {
     Ok(u32::from_le_bytes(take(b, 4)?.try_into().expect("4 bytes")))
 }
 
+impl Decide<'_> {
+    /// Whether `h` is in the filters; adds it when not (unless `read_only`), as dolma does
+    /// key by key.
+    fn check_and_add(&mut self, h: u64) -> bool {
+        if self.filter.contains_hash(h) || self.extra.iter().any(|f| f.contains_hash(h)) {
+            return true;
+        }
+        if !self.st.cfg.read_only {
+            self.filter.insert_hash(h);
+        }
+        false
+    }
+}
+
 impl Decider for Decide<'_> {
     fn observe(&mut self, at: DocRef, summary: &[u8], v: &mut Verdicts) -> Result<(), StageError> {
         let cfg = &self.st.cfg;
@@ -479,7 +776,7 @@ impl Decider for Decide<'_> {
         let mut removed = Vec::new();
         let mut hashes = Vec::new();
         for ord in 0..n {
-            let _piece = u32_of(&mut b)?;
+            let piece = u32_of(&mut b)?;
             let m = u32_of(&mut b)? as usize;
             hashes.clear();
             for c in take(&mut b, m * 8)?.chunks_exact(8) {
@@ -491,13 +788,59 @@ impl Decider for Decide<'_> {
                     self.filter.contains_hash(h) || self.extra.iter().any(|f| f.contains_hash(h))
                 })
                 .count();
+            if cfg.dolma() {
+                // dolma: each key is checked and, when new, added before the next one.
+                let short = piece == 1;
+                let (ngrams, whole) = if short {
+                    (&hashes[..m - 1], hashes.last().copied())
+                } else {
+                    (&hashes[..], None)
+                };
+                let mut dups = 0usize;
+                for &h in ngrams {
+                    if self.check_and_add(h) {
+                        dups += 1;
+                    }
+                }
+                let thr = cfg.overlap_threshold as f32;
+                let exact = cfg.by() == By::Paragraph || cfg.remove == Remove::Document;
+                let dup = match whole {
+                    // A paragraph (or document) key: a duplicate when seen.
+                    Some(w) if exact => self.check_and_add(w),
+                    // The short-paragraph rule: score 1 when seen, else 0.
+                    Some(w) => {
+                        let score = if self.check_and_add(w) { 1.0f32 } else { 0.0 };
+                        score >= thr
+                    }
+                    None => dups as f32 / ngrams.len() as f32 >= thr,
+                };
+                seen_total += dups + usize::from(dup && whole.is_some());
+                total += m;
+                if dup {
+                    removed.push(ord);
+                }
+                continue;
+            }
+            seen_total += seen;
+            total += m;
+            if cfg.bff() {
+                // bff: strictly more than the threshold; only a kept unit's n-grams go
+                // into the filter; with `remove = "document"` the unit is the document.
+                let dup = m > 0 && seen as f64 / m as f64 > cfg.overlap_threshold;
+                if dup {
+                    removed.push(ord);
+                } else if !cfg.read_only {
+                    for &h in &hashes {
+                        self.filter.insert_hash(h);
+                    }
+                }
+                continue;
+            }
             if !cfg.read_only {
                 for &h in &hashes {
                     self.filter.insert_hash(h);
                 }
             }
-            seen_total += seen;
-            total += m;
             if cfg.remove == Remove::Paragraph
                 && m > 0
                 && seen as f64 >= cfg.overlap_threshold * m as f64
@@ -513,8 +856,14 @@ impl Decider for Decide<'_> {
         } else {
             seen_total as f64 / total as f64
         };
-        let dropped =
-            cfg.remove == Remove::Document && total > 0 && fraction >= cfg.overlap_threshold;
+        let dropped = if cfg.dolma() {
+            cfg.remove == Remove::Document && !removed.is_empty()
+        } else {
+            !cfg.bff()
+                && cfg.remove == Remove::Document
+                && total > 0
+                && fraction >= cfg.overlap_threshold
+        };
         if dropped {
             v.drop(at, "duplicate");
         }
@@ -546,7 +895,8 @@ impl Decider for Decide<'_> {
             }
             w.finish()?;
         }
-        if self.st.cfg.remove == Remove::Document {
+        if self.st.cfg.remove == Remove::Document && !self.st.cfg.bff() {
+            // (dolma's document mode drops; nothing to transform.)
             return Ok(None);
         }
         // The transform's state: (document, removed paragraph ordinals), in input order.
@@ -580,7 +930,40 @@ impl Stage for Apply<'_> {
             ));
         };
         let mut n = 0u64;
-        if let Some(ords) = self.removals.get(&pack(at)) {
+        if self.cfg.dolma()
+            && let Some(ords) = self.removals.get(&pack(at))
+        {
+            // dolma's mixer: the spans go, character by character; a document left blank
+            // stays.
+            let units = self.cfg.dolma_units(doc.text());
+            let spans: Vec<(usize, usize)> = ords
+                .iter()
+                .filter_map(|&o| units.get(o as usize).map(|u| u.0))
+                .collect();
+            n = spans.len() as u64;
+            let new = dolma_remove_spans(doc.text(), &spans);
+            cx.count("paragraphs_removed", n);
+            doc.set_text(new);
+        } else if self.cfg.bff()
+            && let Some(ords) = self.removals.get(&pack(at))
+        {
+            // bff's bytes: each removed unit goes with the newline before it; a document
+            // whose every unit went stays, with blank text.
+            let units = self.cfg.bff_units(doc.text());
+            let text = doc.text();
+            let mut new = String::with_capacity(text.len());
+            let mut last = 0;
+            for &o in ords {
+                if let Some((r, _)) = units.get(o as usize) {
+                    new.push_str(&text[last..r.start]);
+                    last = r.end;
+                    n += 1;
+                }
+            }
+            new.push_str(&text[last..]);
+            cx.count("paragraphs_removed", n);
+            doc.set_text(new);
+        } else if let Some(ords) = self.removals.get(&pack(at)) {
             let units = self.cfg.units(doc.text());
             let drop_pieces: Vec<usize> = ords
                 .iter()
@@ -739,6 +1122,69 @@ mod tests {
                 .contains("normalize = \"none\" in the index"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn bff_counts_punctuation_removes_the_newline_before_and_keeps_emptied_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        // 3 words but 8 bff tokens: "-", "-", "Ann", "<", "ann", "@", "x.org", ">".
+        let docs = [
+            "-- Ann <ann@x.org>\nbody one",
+            "body two\n-- Ann <ann@x.org>",
+            "-- Ann <ann@x.org>",
+        ];
+        let bff = "compat = \"bff\"\nexpected_items = 1000";
+        assert_eq!(
+            run_with(bff, &docs, dir.path()),
+            [s(docs[0]), s("body two"), s("")]
+        );
+        // The default's words are letters and digits: the line is too short to count.
+        let got = run_with("by = \"ngram\"\nexpected_items = 1000", &docs, dir.path());
+        assert_eq!(got, docs.map(s));
+        // bff's threshold is strict: nothing is more than 100% seen.
+        let strict = format!("{bff}\noverlap_threshold = 1.0");
+        assert_eq!(run_with(&strict, &docs, dir.path()), docs.map(s));
+        let e = toml::from_str::<BloomDedup>("compat = \"bff\"\nstride = 2")
+            .unwrap()
+            .build(&BuildCx::default())
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("stride"), "{e}");
+    }
+
+    #[test]
+    fn dolma_counts_blank_paragraphs_and_removes_character_spans() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = ["a b\n\nc d", "c d\n\nx", "é\nx\n"];
+        let dolma = "compat = \"dolma\"\nby = \"paragraph\"\nexpected_items = 1000";
+        // d1: "c d" and the blank paragraph were seen, each goes with the newline after it.
+        // d2: "x" [2, 4) goes; the final empty piece's span is empty ([4, 4]: 4 + 1 < 5
+        // bytes fails) and dolma's mixer then removes the character at 4 — past the end.
+        assert_eq!(
+            run_with(dolma, &docs, dir.path()),
+            [s(docs[0]), s("x"), s("é\n")]
+        );
+        let skip = format!("{dolma}\nskip_empty = true");
+        assert_eq!(
+            run_with(&skip, &docs, dir.path()),
+            [s(docs[0]), s("\nx"), s("é\n")]
+        );
+        // The default ignores blank paragraphs and removes one separator.
+        let got = run_with("expected_items = 1000", &docs, dir.path());
+        assert_eq!(got, [s(docs[0]), s("\nx"), s("é\n")]);
+        // Document mode: an exact repeat of the text is dropped.
+        let doc = "compat = \"dolma\"\nremove = \"document\"\nexpected_items = 1000";
+        let got = run_with(doc, &["same", "other", "same"], dir.path());
+        assert_eq!(got, [s("same"), s("other"), None]);
+    }
+
+    #[test]
+    fn dolma_mixer_span_walk() {
+        assert_eq!(dolma_remove_spans("abc\n", &[(3, 3)]), "abc");
+        assert_eq!(dolma_remove_spans("abcdef", &[(1, 3), (3, 4)]), "aef");
+        // An empty span removes its character and stops the walk.
+        assert_eq!(dolma_remove_spans("abcdef", &[(1, 1), (3, 4)]), "acdef");
+        assert_eq!(dolma_remove_spans("ab", &[(1, 9)]), "a");
     }
 
     #[test]

@@ -102,3 +102,132 @@ fn line_dedup_ccnet_matches_cc_net() {
         }
     }
 }
+
+/// The byte spans bff removed (`make_golden_bff.py`), and its text: the input without them.
+fn without(text: &str, spans: &[(usize, usize)]) -> String {
+    let mut out = String::new();
+    let mut last = 0;
+    for &(a, b) in spans {
+        out.push_str(&text[last..a]);
+        last = b;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// `bloom_dedup` with `compat = "bff"` removes exactly the lines bff removes (paragraph
+/// mode), and empties exactly the documents bff empties (`--whole-document`, as
+/// `remove = "document"`), with bff's bytes.
+#[test]
+fn bloom_dedup_bff_matches_bff() {
+    // A filter with false positives below 1e-20 on these slices, as the golden's.
+    let filter = "expected_items = 1000000\nfalse_positive_rate = 1e-9";
+    for slice in SLICES {
+        for (mode, cfg) in [("paragraph", ""), ("document", "remove = \"document\"")] {
+            let golden = rows(&format!("bff_{mode}.{slice}.jsonl.gz"));
+            let input = docs(slice);
+            let texts: Vec<String> = input.iter().map(|d| d.text().to_string()).collect();
+            let fates = run(
+                "bloom_dedup",
+                &format!("compat = \"bff\"\n{filter}\n{cfg}"),
+                input,
+                300,
+                None,
+            );
+            let mut differ = Vec::new();
+            let mut removed = 0;
+            for ((g, f), text) in golden.iter().zip(&fates).zip(&texts) {
+                let spans: Vec<(usize, usize)> = g["spans"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| {
+                        (
+                            s[0].as_u64().unwrap() as usize,
+                            s[1].as_u64().unwrap() as usize,
+                        )
+                    })
+                    .collect();
+                removed += spans.len();
+                let want = without(text, &spans);
+                let got = f.doc().map(|d| d.text().to_string());
+                if got.as_deref() != Some(want.as_str()) {
+                    differ.push(g["id"].to_string());
+                }
+            }
+            assert!(
+                differ.is_empty(),
+                "{slice} {mode}: {} documents differ from bff, first {:?}",
+                differ.len(),
+                &differ[..differ.len().min(5)]
+            );
+            assert!(removed > 0, "{slice} {mode}: bff removed something");
+        }
+    }
+}
+
+/// `bloom_dedup` with `compat = "dolma"` finds exactly the spans `dolma dedupe` writes (its
+/// character offsets), and leaves exactly the text `dolma mix` leaves after removing them;
+/// in document mode it drops exactly the documents dolma marks (`make_golden_dolma.py`).
+#[test]
+fn bloom_dedup_dolma_matches_dolma() {
+    use sha1::Digest;
+    let filter = "expected_items = 1000000\nfalse_positive_rate = 1e-9";
+    for slice in SLICES {
+        for (mode, cfg) in [
+            ("ngram", "by = \"ngram\""),
+            ("paragraph", "by = \"paragraph\""),
+            ("document", "remove = \"document\""),
+        ] {
+            let golden = rows(&format!("dolma_{mode}.{slice}.jsonl.gz"));
+            let input = docs(slice);
+            let cfg_src = format!("compat = \"dolma\"\n{filter}\n{cfg}");
+            // The spans, from the decision's units.
+            let stage: super::bloom_dedup::BloomDedup = toml::from_str(&cfg_src).unwrap();
+            let fates = run("bloom_dedup", &cfg_src, input.clone(), 300, None);
+            let (mut differ, mut spans_total) = (Vec::new(), 0);
+            for ((g, f), d) in golden.iter().zip(&fates).zip(&input) {
+                let want: Vec<(u64, u64)> = g["spans"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| (s[0].as_u64().unwrap(), s[1].as_u64().unwrap()))
+                    .collect();
+                spans_total += want.len();
+                if mode == "document" {
+                    if f.reason().is_some() == want.is_empty() {
+                        differ.push(g["id"].to_string());
+                    }
+                    continue;
+                }
+                let got = f.doc().map(|d| {
+                    let h = sha1::Sha1::digest(d.text().as_bytes());
+                    h[..8]
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
+                });
+                if got.as_deref() != g["text_sha1"].as_str() {
+                    differ.push(format!("{} (spans {want:?}, units {:?})", g["id"], {
+                        stage
+                            .dolma_units_for_test(d.text())
+                            .into_iter()
+                            .take(6)
+                            .collect::<Vec<_>>()
+                    }));
+                }
+            }
+            assert!(
+                differ.is_empty(),
+                "{slice} {mode}: {} documents differ from dolma, first {:?}",
+                differ.len(),
+                &differ[..differ.len().min(3)]
+            );
+            // (No two debian descriptions are the same text.)
+            assert!(
+                spans_total > 0 || (slice, mode) == ("debian", "document"),
+                "{slice} {mode}: dolma found duplicates"
+            );
+        }
+    }
+}
