@@ -116,14 +116,18 @@ fn without(text: &str, spans: &[(usize, usize)]) -> String {
 }
 
 /// `bloom_dedup` with `compat = "bff"` removes exactly the lines bff removes (paragraph
-/// mode), and empties exactly the documents bff empties (`--whole-document`, as
-/// `remove = "document"`), with bff's bytes.
+/// mode, and `--whole-paragraphs` as `by = "paragraph"`), and empties exactly the documents
+/// bff empties (`--whole-document`, as `remove = "document"`), with bff's bytes.
 #[test]
 fn bloom_dedup_bff_matches_bff() {
     // A filter with false positives below 1e-20 on these slices, as the golden's.
     let filter = "expected_items = 1000000\nfalse_positive_rate = 1e-9";
     for slice in SLICES {
-        for (mode, cfg) in [("paragraph", ""), ("document", "remove = \"document\"")] {
+        for (mode, cfg) in [
+            ("paragraph", ""),
+            ("document", "remove = \"document\""),
+            ("whole_paragraphs", "by = \"paragraph\""),
+        ] {
             let golden = rows(&format!("bff_{mode}.{slice}.jsonl.gz"));
             let input = docs(slice);
             let texts: Vec<String> = input.iter().map(|d| d.text().to_string()).collect();

@@ -12,7 +12,8 @@ have under 400,000 n-grams, so a false positive has a probability below 1e-25 an
 decisions do not depend on bff's random hash seeds. n-grams of 13 tokens, paragraphs of
 5-12 tokens as one n-gram, threshold 0.8, one thread (one input file per run anyway).
 
-For each slice and mode (`paragraph`: bff's default; `document`: `--whole-document`) it runs
+For each slice and mode (`paragraph`: bff's default; `document`: `--whole-document`;
+`whole_paragraphs`: `--whole-paragraphs`) it runs
 bff twice on a fresh filter: normally (the deduplicated text) and with `--annotate-only`
 (`bff_duplicate_spans`, the removed byte ranges), checks that the text of the first run is
 the input minus those spans, and writes bff_<mode>.<slice>.jsonl.gz, one row per document
@@ -29,7 +30,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SLICES = ["debian", "changelogs"]
-MODES = {"paragraph": [], "document": ["--whole-document"]}
+MODES = {"paragraph": [], "document": ["--whole-document"],
+         "whole_paragraphs": ["--whole-paragraphs"]}
 
 
 def run_bff(bff, src, extra):
