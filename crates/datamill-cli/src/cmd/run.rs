@@ -1,5 +1,7 @@
 //! `datamill run PIPELINE`: runs a pipeline locally, or as task `--rank` of `--world-size`
-//! sharing the output folder, with a progress bar and a summary on a terminal.
+//! sharing the output folder, with a progress bar and a summary on a terminal; or, with
+//! `--executor ray`, on a Ray cluster through the Python package's driver
+//! (`python -m datamill.ray`), every task of the plan a Ray task.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -7,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use datamill_exec::pipeline::{ByteSize, Pipeline};
 use datamill_exec::run::{Progress, RunError, RunOptions, run as run_pipeline};
 
@@ -43,11 +45,95 @@ pub struct RunArgs {
     /// Do not write the run's report (`OUT/report.html`, see `datamill report`) at the end.
     #[arg(long)]
     no_report: bool,
+    /// Where the tasks run: `local` (this process's threads) or `ray` (a Ray cluster, through
+    /// the `datamill` Python package's driver, `python -m datamill.ray`, found in
+    /// `$DATAMILL_PYTHON` or `python3`).
+    #[arg(long, value_enum, default_value_t = Executor::Local)]
+    executor: Executor,
+    /// The Ray cluster (`HOST:PORT`, `ray://HOST:PORT`, `auto`; with --executor ray; default:
+    /// a local Ray). An unreachable address fails at once.
+    #[arg(long)]
+    address: Option<String>,
+    /// CPUs each Ray task reserves (with --executor ray).
+    #[arg(long, default_value_t = 1.0)]
+    ray_num_cpus: f64,
+}
+
+/// Where `datamill run` runs the tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Executor {
+    /// This process: a pool of --workers threads.
+    Local,
+    /// A Ray cluster (--address), every task of the plan a Ray task.
+    Ray,
+}
+
+/// `--executor ray`: hands the run to the Python package's Ray driver and returns its exit
+/// code (2 with one line when the package or Ray is missing, or the cluster unreachable).
+fn run_on_ray(args: &RunArgs) -> ExitCode {
+    let python = std::env::var_os("DATAMILL_PYTHON").unwrap_or_else(|| "python3".into());
+    let shown = PathBuf::from(&python).display().to_string();
+    let check = std::process::Command::new(&python)
+        .args(["-c", "import datamill.ray"])
+        .output();
+    match check {
+        Err(e) => {
+            return fail(format!(
+                "--executor ray runs the datamill Python package's driver, but {shown} cannot \
+                 be started ({e}); set DATAMILL_PYTHON"
+            ));
+        }
+        Ok(o) if !o.status.success() => {
+            let why = String::from_utf8_lossy(&o.stderr);
+            let why = why.trim().lines().last().unwrap_or("").to_string();
+            return fail(format!(
+                "--executor ray needs the datamill Python package (pip install 'datamill[ray]') \
+                 in {shown}: {why}"
+            ));
+        }
+        Ok(_) => {}
+    }
+    let mut cmd = std::process::Command::new(&python);
+    cmd.args(["-m", "datamill.ray"]).arg(&args.pipeline);
+    if let Some(a) = &args.address {
+        cmd.args(["--address", a]);
+    }
+    if let Some(o) = &args.output {
+        cmd.arg("--output").arg(o);
+    }
+    if let Some(m) = &args.memory {
+        cmd.args(["--memory", m]);
+    }
+    if args.force {
+        cmd.arg("--force");
+    }
+    if args.quiet {
+        cmd.arg("--quiet");
+    }
+    cmd.args(["--num-cpus", &args.ray_num_cpus.to_string()]);
+    match cmd.status() {
+        Ok(s) => match s.code() {
+            Some(c) => ExitCode::from(c.clamp(0, 255) as u8),
+            None => ExitCode::from(130),
+        },
+        Err(e) => fail(format!("cannot start {shown}: {e}")),
+    }
 }
 
 /// Runs `datamill run`: exit code 2 for a refused run or a bad pipeline or input, 130 when
 /// interrupted.
 pub fn run(args: RunArgs) -> ExitCode {
+    if args.executor == Executor::Ray {
+        if args.rank.is_some() || args.workers.is_some() {
+            return fail(
+                "--executor ray schedules every task itself: drop --rank/--world-size and --workers (see --ray-num-cpus)",
+            );
+        }
+        return run_on_ray(&args);
+    }
+    if args.address.is_some() {
+        return fail("--address needs --executor ray");
+    }
     let RunArgs {
         pipeline,
         output,
@@ -58,6 +144,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         rank,
         world_size,
         no_report,
+        ..
     } = args;
     let shard = match (rank, world_size) {
         (Some(r), Some(w)) if w == 0 || r >= w => {
