@@ -1,14 +1,14 @@
 //! `datamill._datamill`: the Rust half of the `datamill` Python package (the Python half is
 //! `python/datamill/`). Every function here releases the GIL while Rust works.
 //!
-//! * [`run`]: a whole pipeline on this machine, with progress polled by a Python callback
+//! * `run`: a whole pipeline on this machine, with progress polled by a Python callback
 //!   and Ctrl-C turned into a clean stop;
-//! * the cluster executors' entry points ([`prepare`], [`pending`], [`run_task`],
-//!   [`drop_hand_over`], [`finish`]): the plan stored in the output folder, the tasks of a
+//! * the cluster executors' entry points (`prepare`, `pending`, `run_task`,
+//!   `drop_hand_over`, `finish`): the plan stored in the output folder, the tasks of a
 //!   wave that are not done, one task, the end of a run (`stats.json` summed from the
 //!   markers). `datamill.ray` schedules them as Ray tasks;
-//! * [`stage::Stage`]: a per-document stage applied to Arrow record batches;
-//! * [`learn`]: label issues and scaling-law fits over numpy buffers.
+//! * `stage::Stage`: a per-document stage applied to Arrow record batches;
+//! * `learn`: label issues and scaling-law fits over numpy buffers.
 //!
 //! Errors: a bad pipeline or parameter raises `ValueError`, an interrupted run
 //! `KeyboardInterrupt`, anything else `datamill.DatamillError`.
@@ -297,7 +297,7 @@ fn drop_hand_over(py: Python<'_>, out: PathBuf, k: usize) -> PyResult<()> {
 }
 
 /// Ends a run whose tasks are all done: sums the statistics from the markers, writes
-/// `stats.json` and returns the run's report as JSON text (as [`run`] does). Fails, naming
+/// `stats.json` and returns the run's report as JSON text (as `run` does). Fails, naming
 /// the first one, if a task is not done.
 #[pyfunction]
 fn finish(py: Python<'_>, out: PathBuf) -> PyResult<String> {
