@@ -163,6 +163,9 @@ registry! {
     "embed" => annotate::embed::Embed, true;
     "semantic_dedup" => dedup::semantic_dedup::SemanticDedup, true;
     "prototype_prune" => select::prototype_prune::PrototypePrune, true;
+    "diversity_select" => select::diversity_select::DiversitySelect, true;
+    "rds_select" => select::rds_select::RdsSelect, true;
+    "semantic_decontaminate" => dedup::semantic_decontaminate::SemanticDecontaminate, true;
 }
 
 /// Looks a stage type up by name.

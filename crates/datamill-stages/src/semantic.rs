@@ -419,3 +419,151 @@ pub(crate) fn centroid_distances(
     }
     Ok(out)
 }
+
+/// Opens a store of reference vectors (targets, test sets) and checks it against the
+/// documents' store: same dimension, at least one row. `param` names the stage parameter.
+pub(crate) fn open_reference(
+    dir: &Path,
+    dim: usize,
+    param: &str,
+) -> Result<datamill_embed::store::Store, StageError> {
+    let s = datamill_embed::store::Store::open(dir)
+        .map_err(|e| StageError::config(param, e.to_string()))?;
+    if s.meta().dim != dim {
+        return Err(StageError::config(
+            param,
+            format!(
+                "{} holds {}-dimensional embeddings, the documents' store {}: both must come \
+                 from the same model",
+                dir.display(),
+                s.meta().dim,
+                dim
+            ),
+        ));
+    }
+    if s.is_empty() {
+        return Err(StageError::config(
+            param,
+            format!("{} holds no embeddings", dir.display()),
+        ));
+    }
+    Ok(s)
+}
+
+/// For every document of `g` (input order): the largest cosine similarity to a row of
+/// `reference` (float64 on the L2-normalized vectors) and the first row reaching it. Both
+/// sides are streamed in blocks of [`datamill_embed::kmeans::CHUNK`] rows.
+pub(crate) fn max_similarity(
+    g: &Gathered,
+    reference: &datamill_embed::store::Store,
+) -> Result<(Vec<f64>, Vec<u32>), StageError> {
+    use datamill_embed::kmeans::{CHUNK, Rows, dot_rows};
+    let d = g.store.meta().dim;
+    let n = g.rows.len();
+    let t = reference.len();
+    let mut best = vec![f64::NEG_INFINITY; n];
+    let mut arg = vec![0u32; n];
+    let (mut xb, mut rb, mut prod) = (Vec::new(), Vec::new(), Vec::new());
+    let all: Vec<u64> = (0..t as u64).collect();
+    for rs in (0..t).step_by(CHUNK) {
+        let re = (rs + CHUNK).min(t);
+        read_normalized(reference, &all[rs..re], &mut rb).map_err(emb_err)?;
+        let r64: Vec<f64> = rb.iter().map(|&v| v as f64).collect();
+        for s in (0..n).step_by(CHUNK) {
+            let m = CHUNK.min(n - s);
+            g.read(s, m, &mut xb).map_err(emb_err)?;
+            let x64: Vec<f64> = xb.iter().map(|&v| v as f64).collect();
+            prod.clear();
+            prod.resize(m * (re - rs), 0.0);
+            dot_rows(&x64, m, d, &r64, re - rs, &mut prod);
+            for i in 0..m {
+                for (j, &v) in prod[i * (re - rs)..(i + 1) * (re - rs)].iter().enumerate() {
+                    if v > best[s + i] {
+                        best[s + i] = v;
+                        arg[s + i] = (rs + j) as u32;
+                    }
+                }
+            }
+        }
+    }
+    Ok((best, arg))
+}
+
+/// A selection budget shared by the embedding selection stages.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Budget {
+    /// Documents kept.
+    Documents(u64),
+    /// Share of the documents kept.
+    Fraction(f64),
+    /// Summed tokens kept.
+    Tokens(u64),
+}
+
+impl Budget {
+    /// Exactly one of the three budget parameters.
+    pub(crate) fn parse(
+        documents: Option<u64>,
+        fraction: Option<f64>,
+        tokens: Option<u64>,
+        token_field: &str,
+    ) -> Result<Budget, StageError> {
+        match (documents, fraction, tokens) {
+            (Some(d), None, None) => Ok(Budget::Documents(d)),
+            (None, Some(f), None) => {
+                if f > 0.0 && f <= 1.0 {
+                    Ok(Budget::Fraction(f))
+                } else {
+                    Err(StageError::config(
+                        "fraction",
+                        format!("{f} must be in (0, 1]"),
+                    ))
+                }
+            }
+            (None, None, Some(t)) => {
+                if token_field.is_empty() {
+                    Err(StageError::config("token_field", "must not be empty"))
+                } else {
+                    Ok(Budget::Tokens(t))
+                }
+            }
+            _ => Err(StageError::config(
+                "documents",
+                "give exactly one budget: documents, fraction or token_budget",
+            )),
+        }
+    }
+
+    /// Writes the summary prefix: the document's token count (NaN when missing; 0 without a
+    /// token budget), f64 little-endian.
+    pub(crate) fn summarize_tokens(
+        &self,
+        doc: &datamill_core::Doc,
+        token_field: &str,
+        out: &mut Vec<u8>,
+    ) {
+        let t = match self {
+            Budget::Tokens(_) => doc
+                .get_raw(token_field)
+                .and_then(|r| r.parse::<f64>().ok())
+                .filter(|t| t.is_finite() && *t >= 0.0)
+                .unwrap_or(f64::NAN),
+            _ => 0.0,
+        };
+        out.extend_from_slice(&t.to_le_bytes());
+    }
+}
+
+/// Splits a budget summary (tokens, id); `None` tokens = missing.
+pub(crate) fn split_summary<'s>(
+    stage: &str,
+    summary: &'s [u8],
+) -> Result<(Option<f64>, &'s str), StageError> {
+    let bad = || StageError::Other(format!("{stage}: corrupt summary"));
+    if summary.len() < 8 {
+        return Err(bad());
+    }
+    let t = f64::from_le_bytes(summary[..8].try_into().expect("8 bytes"));
+    let id = std::str::from_utf8(&summary[8..]).map_err(|_| bad())?;
+    Ok(((!t.is_nan()).then_some(t), id))
+}
