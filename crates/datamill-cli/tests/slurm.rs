@@ -4,8 +4,8 @@
 //! to a local run, resumable after a failed array task.
 //!
 //! The stand-in checks what a real Slurm needs (`--parsable`, `--dependency=afterok:<the
-//! previous job>`, the `#SBATCH --array` range) but is not Slurm: the scripts have not been
-//! run on a real Slurm cluster.
+//! previous job>`, the `#SBATCH --array` range) but is not Slurm; the last test runs the jobs
+//! on a real one-node Slurm cluster when `.ci/run` started one (`tests/slurm_cluster.sh`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -282,6 +282,65 @@ fn submitted_jobs_give_the_local_output_and_resume_after_a_failure() {
             .nth(1)
             .is_some_and(|id| id.parse::<u32>().is_ok())
     }));
+    assert_eq!(files(&out), files(&local));
+    assert_eq!(counts(&out), counts(&local));
+}
+
+/// On a real one-node Slurm cluster (`.ci/run` starts one with `tests/slurm_cluster.sh`:
+/// Debian's slurmctld + slurmd + munge, and sets `DATAMILL_SLURM=1` and `SLURM_CONF`): the
+/// scripts submitted with `--submit` from another folder, the pipeline given by a relative
+/// path, run as real job arrays chained afterok and give the local run's files.
+#[test]
+fn a_real_slurm_cluster_runs_the_jobs_with_the_local_output() {
+    if std::env::var_os("DATAMILL_SLURM").is_none() {
+        eprintln!(
+            "SKIPPED: no Slurm cluster (.ci/run starts one; set DATAMILL_SLURM=1 and SLURM_CONF)"
+        );
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let p = pipeline(d.path());
+    let local = d.path().join("local");
+    ok(bin()
+        .arg("run")
+        .arg(&p)
+        .arg("--output")
+        .arg(&local)
+        .arg("--quiet")
+        .output()
+        .unwrap());
+    let o = ok(bin()
+        .current_dir(d.path())
+        .args([
+            "slurm", "p.toml", "--tasks", "3", "--submit", "--output", "slurm",
+        ])
+        .output()
+        .unwrap());
+    let printed = String::from_utf8_lossy(&o.stdout).into_owned();
+    let ids: Vec<String> = printed
+        .lines()
+        .filter_map(|l| l.split(' ').nth(1).map(str::to_string))
+        .collect();
+    assert_eq!(ids.len(), 7, "{printed}");
+    let out = d.path().join("slurm");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
+    loop {
+        let q = Command::new("squeue")
+            .args(["-h", "-o", "%i %T %r", "-j", &ids.join(",")])
+            .output()
+            .unwrap();
+        let q = String::from_utf8_lossy(&q.stdout).into_owned();
+        if q.trim().is_empty() {
+            break;
+        }
+        assert!(!q.contains("DependencyNeverSatisfied"), "a job failed: {q}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the jobs did not finish: {q}"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+    assert!(out.join("stats.json").exists(), "the final job did not run");
     assert_eq!(files(&out), files(&local));
     assert_eq!(counts(&out), counts(&local));
 }

@@ -252,7 +252,9 @@ pub fn run(args: SlurmArgs) -> ExitCode {
     if args.cpus_per_task == 0 {
         return fail("--cpus-per-task must be at least 1");
     }
-    let p = match Pipeline::load(&args.pipeline) {
+    // From its absolute path: the plan then holds absolute input paths, and the jobs (started
+    // in another folder) find the inputs of a pipeline given by a relative path.
+    let p = match Pipeline::load(&absolute(&args.pipeline)) {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
