@@ -144,7 +144,7 @@ fn stat_cells(dom: &str) -> Vec<(String, String)> {
     out
 }
 
-fn check_report(chrome: &Path, pipeline: &str, name: &str) {
+fn check_report(chrome: &Path, pipeline: &str, name: &str) -> String {
     let d = tempfile::tempdir().unwrap();
     let ex = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples")
@@ -153,7 +153,7 @@ fn check_report(chrome: &Path, pipeline: &str, name: &str) {
     let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{name}.png"));
     let page = open(chrome, &d.path().join("report.html"), Some(&png));
     assert!(page.console.is_empty(), "console: {:#?}", page.console);
-    for id in ["funnel", "examples", "facts"] {
+    for id in ["funnel", "examples", "distributions", "dedup", "facts"] {
         assert!(
             page.dom.contains(&format!("<section id=\"{id}\"")),
             "section {id} missing"
@@ -195,18 +195,39 @@ fn check_report(chrome: &Path, pipeline: &str, name: &str) {
         }
     }
     assert!(!page.dom.contains("<script"), "the report holds no script");
+    // Distributions: text length in characters and words, kept vs dropped, as SVG charts.
+    for f in ["characters", "words"] {
+        let at = page
+            .dom
+            .find(&format!("data-field=\"{f}\""))
+            .unwrap_or_else(|| panic!("no histogram of {f}"));
+        assert!(page.dom[at..].contains("<svg"), "{f}: no chart");
+    }
+    page.dom
 }
 
 #[test]
 fn quickstart_report_in_a_browser() {
     let Some(chrome) = chromium() else { return };
-    check_report(&chrome, "quickstart.toml", "quickstart");
+    let dom = check_report(&chrome, "quickstart.toml", "quickstart");
+    assert!(
+        dom.contains("data-dedup-clusters=\""),
+        "no exact_dedup clusters"
+    );
 }
 
 #[test]
 fn select_report_in_a_browser() {
     let Some(chrome) = chromium() else { return };
-    check_report(&chrome, "select.toml", "select");
+    let dom = check_report(&chrome, "select.toml", "select");
+    // The scores the stages write, and MinHash's clusters.
+    for f in ["perplexity", "dsir_log_weight"] {
+        assert!(
+            dom.contains(&format!("data-field=\"{f}\"")),
+            "no histogram of {f}"
+        );
+    }
+    assert!(dom.contains("data-dedup-clusters=\""), "no dedup clusters");
 }
 
 #[test]

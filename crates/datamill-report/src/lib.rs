@@ -3,7 +3,8 @@
 //!
 //! [`build`] reads a run's output folder — `stats.json`, the stored plan, the decisions, the
 //! stage reports under `reports/` and a bounded, deterministic sample of `excluded/` — never
-//! the output shards, so it takes the same time for a run of any size. Each section is a pure
+//! more than a bounded slice of the output shards (the kept side of the distributions), so it
+//! takes about the same time for a run of any size. Each section is a pure
 //! function of what was read ([`sections`]). A folder from an older datamill, an unfinished run
 //! or a missing / truncated file gives a page that lists what is missing and shows the rest.
 //!
@@ -13,6 +14,7 @@
 //! assert!(html.starts_with("<!DOCTYPE html>"));
 //! ```
 
+pub mod charts;
 pub mod html;
 pub mod load;
 pub mod samples;
@@ -47,6 +49,8 @@ pub struct Options {
     pub examples: usize,
     /// Bytes of `excluded/` files read at most for the examples (file sizes on disk).
     pub max_excluded_bytes: u64,
+    /// Bytes of output shards read at most for the kept side of the distributions.
+    pub max_output_bytes: u64,
 }
 
 impl Default for Options {
@@ -54,6 +58,7 @@ impl Default for Options {
         Options {
             examples: 20,
             max_excluded_bytes: 2 << 30,
+            max_output_bytes: 256 << 20,
         }
     }
 }
@@ -81,6 +86,13 @@ pub fn build(out: &Path, opts: &Options) -> Result<String, ReportError> {
         "Examples of dropped documents".into(),
         sections::examples(&d, &s, opts.examples),
     ));
+    let kept = samples::kept_values(out, &names, opts.max_output_bytes);
+    secs.push((
+        "distributions".into(),
+        "Distributions".into(),
+        sections::distributions(&d, &s.values, &kept),
+    ));
+    secs.push(("dedup".into(), "Dedup".into(), sections::dedup(&d, &s)));
     secs.push(("facts".into(), "Run facts".into(), sections::facts(&d)));
     let title = format!(
         "datamill report — {}",

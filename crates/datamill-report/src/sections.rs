@@ -559,3 +559,261 @@ fn stage_of(d: &RunData, decision: &Value) -> usize {
     })
     .map_or(usize::MAX, |s| s as usize)
 }
+
+/// Thresholds the pipeline sets on a field: `(field, value, label)`. Known: `length` bounds
+/// (characters, words), a stage's `min`/`max`/`threshold` on its `field` (`score_select`),
+/// `language_threshold` on `language_score`.
+pub fn thresholds(d: &RunData) -> Vec<(String, f64, String)> {
+    let mut out = Vec::new();
+    for (i, s) in d.stages.iter().enumerate() {
+        let Some(p) = &s.params else { continue };
+        let num = |k: &str| {
+            p.get(k)
+                .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+        };
+        let label = |k: &str| format!("{} {k} (stage {})", s.kind, i + 1);
+        match s.kind.as_str() {
+            "length" => {
+                for (k, f) in [
+                    ("min_chars", crate::samples::CHARS),
+                    ("max_chars", crate::samples::CHARS),
+                    ("min_words", crate::samples::WORDS),
+                    ("max_words", crate::samples::WORDS),
+                ] {
+                    if let Some(v) = num(k) {
+                        out.push((f.to_string(), v, label(k)));
+                    }
+                }
+            }
+            "language" => {
+                if let Some(v) = num("language_threshold") {
+                    out.push(("language_score".into(), v, label("language_threshold")));
+                }
+            }
+            _ => {
+                if let Some(f) = p.get("field").and_then(|v| v.as_str()) {
+                    for k in ["min", "max", "threshold", "min_score", "max_score"] {
+                        if let Some(v) = num(k) {
+                            out.push((f.to_string(), v, label(k)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Distributions: a histogram per numeric field, kept vs dropped, thresholds drawn in.
+pub fn distributions(
+    d: &RunData,
+    dropped: &crate::samples::Values,
+    kept: &crate::samples::KeptValues,
+) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<p class=\"muted\">Kept: {} documents read from {} of {} output files{}; dropped: the \
+         excluded documents read for the examples. Per field at most {} values of each side \
+         (the documents of smallest id hash). Bins: 40 between the 0.5th and 99.5th \
+         percentile (outliers counted in the end bins). A document dropped before the stage \
+         that writes a field has no value for it.</p>",
+        int(kept.docs),
+        kept.files_read,
+        kept.files,
+        if kept.capped {
+            " (stopped at the byte budget)"
+        } else {
+            ""
+        },
+        int(crate::samples::MAX_VALUES as u64)
+    );
+    let th = thresholds(d);
+    let mut fields: Vec<String> = kept.values.fields().to_vec();
+    for f in dropped.fields() {
+        if !fields.contains(f) {
+            fields.push(f.clone());
+        }
+    }
+    if fields.is_empty() {
+        h.push_str("<p class=\"muted\">No numeric field found.</p>");
+        return h;
+    }
+    for f in fields {
+        let (k, kn) = kept.values.get(&f);
+        let (x, xn) = dropped.get(&f);
+        // A field that never varies says nothing.
+        let distinct = k
+            .iter()
+            .chain(&x)
+            .any(|v| Some(v) != k.first().or(x.first()));
+        if !distinct {
+            continue;
+        }
+        let lines: Vec<(f64, String)> = th
+            .iter()
+            .filter(|t| t.0 == f)
+            .map(|t| (t.1, t.2.clone()))
+            .collect();
+        let svg = crate::charts::histogram(&crate::charts::Histogram {
+            field: &f,
+            kept: &k,
+            dropped: &x,
+            thresholds: &lines,
+        });
+        let _ = write!(
+            h,
+            "<div class=\"hist\" data-field=\"{}\"><h3>{} <span class=\"muted\">(kept: {} documents, dropped: {})</span></h3>{}</div>",
+            esc(&f),
+            esc(&f),
+            int(kn),
+            int(xn),
+            match svg {
+                Ok(s) => s,
+                Err(e) => format!("<p class=\"muted\">not drawn: {}</p>", esc(&e.0)),
+            }
+        );
+    }
+    h
+}
+
+/// Dedup: per dedup stage with a `clusters.jsonl`, the cluster-size distribution, the
+/// largest clusters, and the stage's summary numbers.
+pub fn dedup(d: &RunData, s: &Samples) -> String {
+    let mut h = String::new();
+    let mut any = false;
+    for (dir, files) in &d.reports {
+        if !files.iter().any(|(f, _)| f == "clusters.jsonl") {
+            continue;
+        }
+        any = true;
+        let path = d.out.join("reports").join(dir).join("clusters.jsonl");
+        let mut sizes: BTreeMap<u64, u64> = BTreeMap::new();
+        let mut largest: Vec<(u64, String, Vec<String>)> = Vec::new();
+        let mut bad = 0u64;
+        if let Ok(f) = std::fs::File::open(&path) {
+            for line in std::io::BufReader::new(f).lines() {
+                let Ok(line) = line else { break };
+                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                    bad += 1;
+                    continue;
+                };
+                let members = v["members"].as_array();
+                let n = v["size"]
+                    .as_u64()
+                    .or(members.map(|m| m.len() as u64))
+                    .unwrap_or(0);
+                if n == 0 {
+                    continue;
+                }
+                *sizes.entry(n).or_default() += 1;
+                if largest.len() < 5 || largest.last().is_some_and(|l| n > l.0) {
+                    let kept = v["kept"].as_str().unwrap_or("").to_string();
+                    let m: Vec<String> = members
+                        .map(|m| {
+                            m.iter()
+                                .filter_map(Value::as_str)
+                                .take(4)
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let pos = largest.partition_point(|l| l.0 >= n);
+                    largest.insert(pos, (n, kept, m));
+                    largest.truncate(5);
+                }
+            }
+        }
+        let clusters: u64 = sizes.values().sum();
+        let docs: u64 = sizes.iter().map(|(k, v)| k * v).sum();
+        let _ = write!(
+            h,
+            "<h3>{} <span class=\"muted\">(reports/{}/clusters.jsonl)</span></h3>\
+             <p><span data-dedup-clusters=\"{clusters}\">{}</span> clusters of two or more \
+             documents holding {} documents; {} removed as duplicates of a kept member.</p>",
+            esc(dir),
+            esc(dir),
+            int(clusters),
+            int(docs),
+            int(docs.saturating_sub(clusters))
+        );
+        if bad > 0 {
+            let _ = write!(
+                h,
+                "<p class=\"muted\">{} lines are not JSON (truncated file?).</p>",
+                int(bad)
+            );
+        }
+        h.push_str("<table><tr><th>cluster size</th><th class=\"n\">clusters</th><th class=\"n\">documents</th></tr>");
+        let buckets: [(u64, u64, &str); 6] = [
+            (2, 2, "2"),
+            (3, 3, "3"),
+            (4, 4, "4"),
+            (5, 9, "5–9"),
+            (10, 99, "10–99"),
+            (100, u64::MAX, "100+"),
+        ];
+        for (lo, hi, name) in buckets {
+            let (c, n) = sizes
+                .range(lo..=hi)
+                .fold((0, 0), |(c, n), (k, v)| (c + v, n + k * v));
+            if c > 0 {
+                let _ = write!(
+                    h,
+                    "<tr><td>{name}</td>{}{}</tr>",
+                    num_cell(c, None),
+                    num_cell(n, None)
+                );
+            }
+        }
+        h.push_str("</table>");
+        if !largest.is_empty() {
+            h.push_str("<h3>Largest clusters</h3><table><tr><th class=\"n\">size</th><th>kept</th><th>members (first four)</th></tr>");
+            for (n, kept, m) in &largest {
+                let _ = write!(
+                    h,
+                    "<tr><td class=\"n\">{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                    int(*n),
+                    esc(kept),
+                    m.iter()
+                        .map(|x| format!("<code>{}</code>", esc(x)))
+                        .collect::<Vec<_>>()
+                        .join("<br>")
+                );
+            }
+            h.push_str("</table>");
+        }
+        // A pair side by side: a sampled duplicate next to its kept partner's id.
+        let pair = s
+            .by_reason
+            .iter()
+            .filter(|((st, _), _)| st.contains("dedup"))
+            .flat_map(|(_, l)| l.iter())
+            .find(|e| e.duplicate_of.is_some());
+        if let Some(e) = pair {
+            let _ = write!(
+                h,
+                "<p class=\"muted\">Example: <code>{}</code> was removed as a duplicate of \
+                 <code>{}</code>; its text is under Examples.</p>",
+                esc(&e.id),
+                esc(e.duplicate_of.as_deref().unwrap_or(""))
+            );
+        }
+        if let Some(sum) = files
+            .iter()
+            .find(|(f, _)| f == "summary.json")
+            .and_then(|_| std::fs::read(d.out.join("reports").join(dir).join("summary.json")).ok())
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        {
+            let _ = write!(
+                h,
+                "<details><summary>summary.json</summary><pre class=\"src\">{}</pre></details>",
+                esc(&serde_json::to_string_pretty(&sum).unwrap_or_default())
+            );
+        }
+    }
+    if !any {
+        h.push_str("<p class=\"muted\">No dedup stage wrote clusters in this run.</p>");
+    }
+    h
+}

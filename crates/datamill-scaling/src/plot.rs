@@ -1,27 +1,19 @@
-//! PNG and SVG plots with `plotters`: the runs, the fitted curve of each
-//! model size, the compute-optimal frontier and its extrapolation with
-//! bootstrap interval bands.
+//! PNG and SVG plots with `plotters` (through `datamill-plot`, the one plotting helper): the
+//! runs, the fitted curve of each model size (with a colour key), the compute-optimal frontier
+//! and its dashed extrapolation with bootstrap interval bands. The SVG is drawn at a quarter
+//! pixel ([`datamill_plot::svg_string`]); a data-constrained law is drawn at the runs' unique
+//! tokens, with repeated-data runs (more than one epoch) as open circles.
 
 use std::path::Path;
-use std::sync::Once;
 
-use plotters::coord::Shift;
-use plotters::prelude::*;
+use datamill_plot::plotters::coord::Shift;
+use datamill_plot::plotters::prelude::*;
+use datamill_plot::{Px, line_key, logspace, register_font};
 
 use crate::bootstrap::interval;
 use crate::data::Runs;
 use crate::error::ScalingError;
 use crate::laws::Law;
-
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-static REGISTER: Once = Once::new();
-
-fn register_font() {
-    REGISTER.call_once(|| {
-        // The embedded font is valid; a failure would only lose text in PNGs.
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
-    });
-}
 
 /// What to draw.
 #[derive(Debug, Clone)]
@@ -44,13 +36,6 @@ fn plot_err<E: std::fmt::Display>(e: E) -> ScalingError {
     ScalingError::Plot(e.to_string())
 }
 
-fn logspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    let (a, b) = (lo.ln(), hi.ln());
-    (0..n)
-        .map(|k| (a + (b - a) * k as f64 / (n - 1) as f64).exp())
-        .collect()
-}
-
 fn size_color(t: f64) -> RGBColor {
     // A simple blue → orange ramp; t in [0, 1].
     let t = t.clamp(0.0, 1.0);
@@ -58,9 +43,18 @@ fn size_color(t: f64) -> RGBColor {
     RGBColor(lerp(40.0, 230.0), lerp(90.0, 120.0), lerp(200.0, 30.0))
 }
 
-/// A legend entry for a 2-pixel line of colour `c`.
-fn line_key(c: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
-    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+/// The unique tokens a data-constrained law is drawn at: the runs' largest `U`.
+fn unique_cap(spec: &PlotSpec) -> Option<f64> {
+    if !matches!(spec.law, Law::DataConstrained(_)) {
+        return None;
+    }
+    let u = spec.runs?.u.as_ref()?;
+    let m = u
+        .iter()
+        .cloned()
+        .filter(|x| x.is_finite())
+        .fold(f64::NAN, f64::max);
+    m.is_finite().then_some(m)
 }
 
 fn fmt_axis(v: &f64) -> String {
@@ -72,39 +66,61 @@ pub fn plot(spec: &PlotSpec, prefix: &Path) -> Result<Vec<std::path::PathBuf>, S
     register_font();
     let png = prefix.with_extension("png");
     let svg = prefix.with_extension("svg");
-    let size = if spec.law.has_n_and_d() {
+    {
+        let root = BitMapBackend::new(&png, size(spec)).into_drawing_area();
+        draw(spec, root, Px(1.0))?;
+    }
+    std::fs::write(&svg, svg_string(spec)?)
+        .map_err(|e| ScalingError::Plot(format!("{}: {e}", svg.display())))?;
+    Ok(vec![png, svg])
+}
+
+/// The legend key of the dashed red extrapolation: two dashes, as the line looks (a macro:
+/// the composed element's type is plotters-internal).
+macro_rules! dashed_key {
+    ($x:expr, $y:expr, $px:expr) => {{
+        let style = RED.stroke_width($px.u(2.0));
+        EmptyElement::at(($x, $y))
+            + PathElement::new(vec![(0, 0), ($px.i(8.0), 0)], style)
+            + PathElement::new(vec![($px.i(12.0), 0), ($px.i(20.0), 0)], style)
+    }};
+}
+
+fn size(spec: &PlotSpec) -> (u32, u32) {
+    if spec.law.has_n_and_d() {
         (1400, 600)
     } else {
         (800, 600)
-    };
-    {
-        let root = BitMapBackend::new(&png, size).into_drawing_area();
-        draw(spec, root)?;
     }
-    {
-        let root = SVGBackend::new(&svg, size).into_drawing_area();
-        draw(spec, root)?;
-    }
-    Ok(vec![png, svg])
+}
+
+/// The figure as an SVG document (what [`plot`] writes to `prefix.svg`; the run report
+/// embeds it).
+pub fn svg_string(spec: &PlotSpec) -> Result<String, ScalingError> {
+    datamill_plot::svg_string(size(spec), |root, px| {
+        draw(spec, root, px).map_err(|e| datamill_plot::PlotError(e.to_string()))
+    })
+    .map_err(|e| ScalingError::Plot(e.0))
 }
 
 fn draw<DB: DrawingBackend>(
     spec: &PlotSpec,
     root: DrawingArea<DB, Shift>,
+    px: Px,
 ) -> Result<(), ScalingError>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(plot_err)?;
     let root = root
-        .titled(&spec.title, ("sans-serif", 22))
+        .titled(&spec.title, ("sans-serif", px.f(22.0)))
         .map_err(plot_err)?;
     if spec.law.has_n_and_d() {
         let (left, right) = root.split_horizontally(size_half(&root));
-        draw_loss_vs_compute(spec, &left)?;
-        draw_allocation(spec, &right)?;
+        draw_loss_vs_compute(spec, &left, px)?;
+        draw_allocation(spec, &right, px)?;
     } else {
-        draw_learning_curve(spec, &root)?;
+        draw_learning_curve(spec, &root, px)?;
     }
     root.present().map_err(plot_err)?;
     Ok(())
@@ -117,6 +133,7 @@ fn size_half<DB: DrawingBackend>(a: &DrawingArea<DB, Shift>) -> u32 {
 fn draw_loss_vs_compute<DB: DrawingBackend>(
     spec: &PlotSpec,
     area: &DrawingArea<DB, Shift>,
+    px: Px,
 ) -> Result<(), ScalingError>
 where
     DB::ErrorType: 'static,
@@ -151,9 +168,19 @@ where
     let xmax = spec.max_compute.unwrap_or(cmax * 100.0).max(cmax);
     let xmin = cmin / 2.0;
     let frontier_c = logspace(xmin, xmax, 120);
+    // A data-constrained law: the best allocation when only `cap` unique tokens exist.
+    let cap = unique_cap(spec);
+    let optimal = |l: &Law, c: f64| -> Option<f64> {
+        match (l, cap) {
+            (Law::DataConstrained(dc), Some(u)) => {
+                Some(dc.optimal_allocation(c, u, 60, 100.0).loss).filter(|x| x.is_finite())
+            }
+            _ => l.compute_optimal(c).map(|a| a.loss),
+        }
+    };
     let frontier: Vec<(f64, f64)> = frontier_c
         .iter()
-        .filter_map(|&c| law.compute_optimal(c).map(|a| (c, a.loss)))
+        .filter_map(|&c| optimal(law, c).map(|l| (c, l)))
         .collect();
     for &(_, l) in &frontier {
         lmin = lmin.min(l);
@@ -164,10 +191,7 @@ where
     let band: Vec<(f64, f64, f64)> = frontier_c
         .iter()
         .filter_map(|&c| {
-            interval(spec.draws, spec.level, |d| {
-                d.compute_optimal(c).map(|a| a.loss)
-            })
-            .map(|(lo, hi)| (c, lo, hi))
+            interval(spec.draws, spec.level, |d| optimal(d, c)).map(|(lo, hi)| (c, lo, hi))
         })
         .collect();
     for &(_, lo, _) in &band {
@@ -175,10 +199,10 @@ where
     }
     let pad = 0.05 * (lmax - lmin).max(1e-3);
     let mut chart = ChartBuilder::on(area)
-        .margin(12)
-        .caption("loss vs training compute", ("sans-serif", 18))
-        .x_label_area_size(45)
-        .y_label_area_size(60)
+        .margin(px.i(12.0))
+        .caption("loss vs training compute", ("sans-serif", px.f(18.0)))
+        .x_label_area_size(px.u(45.0))
+        .y_label_area_size(px.u(60.0))
         .build_cartesian_2d((xmin..xmax).log_scale(), (lmin - pad)..(lmax + pad))
         .map_err(plot_err)?;
     chart
@@ -199,33 +223,59 @@ where
             .map_err(plot_err)?
             .label(format!("{:.0}% interval (bootstrap)", spec.level * 100.0))
             .legend(|(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 20, y + 5)], BLACK.mix(0.15).filled())
+                Rectangle::new(
+                    [(x, y - px.i(5.0)), (x + px.i(20.0), y + px.i(5.0))],
+                    BLACK.mix(0.15).filled(),
+                )
             });
     }
     let (lsmin, lsmax) = match (sizes.first(), sizes.last()) {
         (Some(a), Some(b)) if b > a => (a.ln(), b.ln()),
         _ => (0.0, 1.0),
     };
-    for &n in &sizes {
+    // The colour key: at most five sizes named (the smallest, the largest, three between).
+    let named: Vec<usize> = match sizes.len() {
+        0 => Vec::new(),
+        n if n <= 5 => (0..n).collect(),
+        n => (0..5).map(|k| k * (n - 1) / 4).collect(),
+    };
+    for (j, &n) in sizes.iter().enumerate() {
         let color = size_color((n.ln() - lsmin) / (lsmax - lsmin).max(1e-12));
         let pts: Vec<(f64, f64)> = logspace(xmin, data_cmax * 3.0, 80)
             .into_iter()
-            .map(|c| (c, law.loss(n, c / (6.0 * n), None)))
+            .map(|c| (c, law.loss(n, c / (6.0 * n), cap)))
             .filter(|&(_, l)| l.is_finite() && l <= lmax + pad && l >= lmin - pad)
             .collect();
-        chart
-            .draw_series(LineSeries::new(pts, color.stroke_width(1)))
+        let series = chart
+            .draw_series(LineSeries::new(pts, color.stroke_width(px.u(1.0))))
             .map_err(plot_err)?;
+        if named.contains(&j) {
+            series
+                .label(format!("fitted, N = {n:.2e}"))
+                .legend(line_key(color, px));
+        }
     }
     if let Some(r) = spec.runs {
         chart
             .draw_series((0..r.len()).map(|i| {
                 let color = size_color((r.n[i].ln() - lsmin) / (lsmax - lsmin).max(1e-12));
-                Circle::new((6.0 * r.n[i] * r.d[i], r.loss[i]), 3, color.filled())
+                // More than one epoch over the unique tokens: an open circle.
+                let repeated = r.u.as_ref().is_some_and(|u| r.d[i] > u[i] * 1.0001);
+                let style = if repeated {
+                    color.stroke_width(px.u(1.5))
+                } else {
+                    color.filled()
+                };
+                Circle::new((6.0 * r.n[i] * r.d[i], r.loss[i]), px.u(3.0), style)
             }))
             .map_err(plot_err)?
-            .label("runs (colour = model size) and fitted L(N, C/6N)")
-            .legend(|(x, y)| Circle::new((x + 10, y), 3, size_color(0.5).filled()));
+            .label(match cap {
+                Some(u) => format!(
+                    "runs (colour = model size; open = more than one epoch), curves at U = {u:.2e}"
+                ),
+                None => "runs (colour = model size) and fitted L(N, C/6N)".into(),
+            })
+            .legend(|(x, y)| Circle::new((x + px.i(10.0), y), px.u(3.0), size_color(0.5).filled()));
     }
     let inside: Vec<(f64, f64)> = frontier
         .iter()
@@ -238,23 +288,32 @@ where
         .filter(|&(c, _)| c >= data_cmax)
         .collect();
     chart
-        .draw_series(LineSeries::new(inside, BLACK.stroke_width(2)))
+        .draw_series(LineSeries::new(inside, BLACK.stroke_width(px.u(2.0))))
         .map_err(plot_err)?
-        .label("compute-optimal frontier")
-        .legend(line_key(BLACK));
+        .label(if cap.is_some() {
+            "compute-optimal frontier at U unique tokens"
+        } else {
+            "compute-optimal frontier"
+        })
+        .legend(line_key(BLACK, px));
     if spec.runs.is_some() && outside.len() > 1 {
         chart
-            .draw_series(DashedLineSeries::new(outside, 6, 4, RED.stroke_width(2)))
+            .draw_series(DashedLineSeries::new(
+                outside,
+                px.u(6.0),
+                px.u(4.0),
+                RED.stroke_width(px.u(2.0)),
+            ))
             .map_err(plot_err)?
             .label("extrapolation")
-            .legend(line_key(RED));
+            .legend(move |(x, y)| dashed_key!(x, y, px));
     }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .label_font(("sans-serif", 13))
+        .label_font(("sans-serif", px.f(13.0)))
         .draw()
         .map_err(plot_err)?;
     Ok(())
@@ -263,6 +322,7 @@ where
 fn draw_allocation<DB: DrawingBackend>(
     spec: &PlotSpec,
     area: &DrawingArea<DB, Shift>,
+    px: Px,
 ) -> Result<(), ScalingError>
 where
     DB::ErrorType: 'static,
@@ -325,10 +385,10 @@ where
         ));
     }
     let mut chart = ChartBuilder::on(area)
-        .margin(12)
-        .caption("compute-optimal N and D", ("sans-serif", 18))
-        .x_label_area_size(45)
-        .y_label_area_size(70)
+        .margin(px.i(12.0))
+        .caption("compute-optimal N and D", ("sans-serif", px.f(18.0)))
+        .x_label_area_size(px.u(45.0))
+        .y_label_area_size(px.u(70.0))
         .build_cartesian_2d(
             (xmin..xmax).log_scale(),
             (ymin / 2.0..ymax * 2.0).log_scale(),
@@ -355,35 +415,37 @@ where
     }
     if let Some(r) = spec.runs {
         chart
-            .draw_series(
-                (0..r.len()).map(|i| {
-                    Circle::new((6.0 * r.n[i] * r.d[i], r.n[i]), 2, blue.mix(0.4).filled())
-                }),
-            )
+            .draw_series((0..r.len()).map(|i| {
+                Circle::new(
+                    (6.0 * r.n[i] * r.d[i], r.n[i]),
+                    px.u(2.0),
+                    blue.mix(0.4).filled(),
+                )
+            }))
             .map_err(plot_err)?;
     }
     chart
         .draw_series(LineSeries::new(
             alloc.iter().map(|&(c, n, _)| (c, n)),
-            blue.stroke_width(2),
+            blue.stroke_width(px.u(2.0)),
         ))
         .map_err(plot_err)?
         .label("N_opt(C)")
-        .legend(line_key(blue));
+        .legend(line_key(blue, px));
     chart
         .draw_series(LineSeries::new(
             alloc.iter().map(|&(c, _, d)| (c, d)),
-            orange.stroke_width(2),
+            orange.stroke_width(px.u(2.0)),
         ))
         .map_err(plot_err)?
         .label("D_opt(C)")
-        .legend(line_key(orange));
+        .legend(line_key(orange, px));
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .label_font(("sans-serif", 13))
+        .label_font(("sans-serif", px.f(13.0)))
         .draw()
         .map_err(plot_err)?;
     Ok(())
@@ -392,6 +454,7 @@ where
 fn draw_learning_curve<DB: DrawingBackend>(
     spec: &PlotSpec,
     area: &DrawingArea<DB, Shift>,
+    px: Px,
 ) -> Result<(), ScalingError>
 where
     DB::ErrorType: 'static,
@@ -437,9 +500,9 @@ where
     }
     let pad = 0.05 * (lmax - lmin).max(1e-3);
     let mut chart = ChartBuilder::on(area)
-        .margin(12)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
+        .margin(px.i(12.0))
+        .x_label_area_size(px.u(45.0))
+        .y_label_area_size(px.u(60.0))
         .build_cartesian_2d((dmin / 2.0..xmax).log_scale(), (lmin - pad)..(lmax + pad))
         .map_err(plot_err)?;
     chart
@@ -466,37 +529,45 @@ where
     chart
         .draw_series(LineSeries::new(
             curve.iter().cloned().filter(|&(x, _)| x <= dmax),
-            BLACK.stroke_width(2),
+            BLACK.stroke_width(px.u(2.0)),
         ))
         .map_err(plot_err)?
         .label(format!("fitted {}", law.name()))
-        .legend(line_key(BLACK));
+        .legend(line_key(BLACK, px));
     chart
         .draw_series(DashedLineSeries::new(
             curve.iter().cloned().filter(|&(x, _)| x >= dmax),
-            6,
-            4,
-            RED.stroke_width(2),
+            px.u(6.0),
+            px.u(4.0),
+            RED.stroke_width(px.u(2.0)),
         ))
         .map_err(plot_err)?
         .label("extrapolation")
-        .legend(line_key(RED));
+        .legend(move |(x, y)| dashed_key!(x, y, px));
     if let Some(r) = spec.runs {
         chart
-            .draw_series(
-                (0..r.len()).map(|i| {
-                    Circle::new((xs_data[i], r.loss[i]), 3, RGBColor(40, 90, 200).filled())
-                }),
-            )
+            .draw_series((0..r.len()).map(|i| {
+                Circle::new(
+                    (xs_data[i], r.loss[i]),
+                    px.u(3.0),
+                    RGBColor(40, 90, 200).filled(),
+                )
+            }))
             .map_err(plot_err)?
             .label("runs")
-            .legend(|(x, y)| Circle::new((x + 10, y), 3, RGBColor(40, 90, 200).filled()));
+            .legend(|(x, y)| {
+                Circle::new(
+                    (x + px.i(10.0), y),
+                    px.u(3.0),
+                    RGBColor(40, 90, 200).filled(),
+                )
+            });
     }
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .label_font(("sans-serif", 13))
+        .label_font(("sans-serif", px.f(13.0)))
         .draw()
         .map_err(plot_err)?;
     Ok(())
