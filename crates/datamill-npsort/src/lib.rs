@@ -15,6 +15,11 @@
 //!   Golden test: `tests/npsort_golden.rs` against numpy on this dispatch target.
 //! * [`np_sum`]: numpy's pairwise summation of float64, whose rounding `np.sum` / `np.mean`
 //!   results carry (cleanlab's means, datatrove's score averages, data-selection's shares).
+//! * [`np_dot`] / [`np_dot_sparse`]: numpy's float64 `np.dot` of two vectors as OpenBLAS's
+//!   AVX-512 `ddot` kernel rounds it (data-selection's importance weights).
+
+mod dot;
+pub use dot::{np_dot, np_dot_sparse};
 
 /// numpy's pairwise summation (`DOUBLE_pairwise_sum`), which `np.sum`, `np.mean` and row sums
 /// of contiguous arrays use: a plain loop below 8 values, 8 partial sums up to 128, halves

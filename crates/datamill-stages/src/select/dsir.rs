@@ -395,12 +395,14 @@ fn decode(buf: &[u8], pairs: &mut Vec<(u32, u32)>) -> Result<u64, StageError> {
     Ok(tokens)
 }
 
-/// The log importance weight of a sparse count vector: `Σ log_diff[b] · c`, in bucket order.
+/// The log importance weight of a sparse count vector: `Σ log_diff[b] · c`, rounded as
+/// data-selection's `np.dot(log_diff, features)` is (numpy's OpenBLAS `ddot`, AVX-512 kernel:
+/// [`datamill_npsort::np_dot_sparse`]).
 pub fn log_weight(log_diff: &[f64], counts: &[(u32, u32)]) -> f64 {
-    counts
-        .iter()
-        .map(|&(b, c)| log_diff[b as usize] * f64::from(c))
-        .sum()
+    datamill_npsort::np_dot_sparse(
+        log_diff,
+        counts.iter().map(|&(b, c)| (b as usize, f64::from(c))),
+    )
 }
 
 /// `log_diff = ln(p_target + 1e-8) − ln(p_raw + 1e-8)` from bucket counts.

@@ -208,6 +208,7 @@ fn check_scenario(name: &str, mut docs: Vec<Doc>, target: &std::path::Path) {
         let total: u64 = f.iter().map(|x| x.1 as u64).sum();
         assert_eq!(b.length(total), *n, "{id}");
         let got = log_weight(&ld, f);
+        assert_eq!(got.to_bits(), w.to_bits(), "{id}: {got} vs {w}");
         let rel = (got - w).abs() / w.abs().max(1e-300);
         worst = worst.max(rel);
         assert!(rel <= 1e-6 || (got - w).abs() < 1e-9, "{id}: {got} vs {w}");
