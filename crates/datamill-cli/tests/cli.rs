@@ -1134,3 +1134,97 @@ fn d4_example_pipeline_dedups_then_prunes_prototypes_per_cluster() {
         assert!(near_kept[c] >= far_pruned[c], "cluster {c}");
     }
 }
+
+/// DSIR over two raw files through the executor (each file cut into several work units): the
+/// fit is split per input file as data-selection splits it, and the selection is the one
+/// data-selection makes (`crates/datamill-stages/tests/golden/dsir/multi/`: two copies of the
+/// toy pile, `num_tokens_to_fit = 100000`, `num_proc = 1`, top-k 50).
+#[test]
+fn dsir_splits_its_fit_over_the_input_files() {
+    use std::io::Read;
+    let golden =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../datamill-stages/tests/golden/dsir/multi");
+    let d = tempfile::tempdir().unwrap();
+    let mut pile = String::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(golden.join("toy_pile_400.jsonl.gz")).unwrap(),
+    )
+    .read_to_string(&mut pile)
+    .unwrap();
+    // Ids by file and line (the pile's own ids repeat across the copies).
+    for f in ["a", "b"] {
+        let lines: String = pile
+            .lines()
+            .enumerate()
+            .map(|(j, l)| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["id"] = format!("{}:{j}", usize::from(f == "b")).into();
+                format!("{v}\n")
+            })
+            .collect();
+        std::fs::write(d.path().join(format!("{f}.jsonl")), lines).unwrap();
+    }
+    let p = d.path().join("p.toml");
+    std::fs::write(
+        &p,
+        format!(
+            r#"version = 1
+[input]
+paths = ["a.jsonl", "b.jsonl"]
+text_field = "contents"
+unit_size = "64KB"
+[[stage]]
+type = "dsir"
+target = ["{}/toy_target_data.jsonl"]
+target_text_field = "contents"
+num_tokens_to_fit = 100000
+top_k = true
+k = 50
+"#,
+            golden.display()
+        ),
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    ok(&run(&[
+        "run",
+        p.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]));
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join(".datamill/plan.json")).unwrap()).unwrap();
+    assert!(
+        plan["units"].as_array().unwrap().len() > 4,
+        "files cut into units"
+    );
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("reports/dsir/dsir.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["raw_ngrams_fitted"], 100466, "{r}");
+    assert_eq!(r["raw_files"], 2);
+    let mut s = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(golden.join("multi.json.gz")).unwrap())
+        .read_to_string(&mut s)
+        .unwrap();
+    let g: serde_json::Value = serde_json::from_str(&s).unwrap();
+    let mut want: Vec<String> = g["two_copies"][0]["selected"]["top_k"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|at| format!("{}:{}", at[0], at[1]))
+        .collect();
+    want.sort();
+    let mut got = Vec::new();
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "zst") {
+            for doc in read_jsonl_zst(&p) {
+                got.push(doc["id"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    got.sort();
+    assert_eq!(got, want);
+}

@@ -156,6 +156,15 @@ pub struct DecideCx {
 
 /// The deciding half of a [`GlobalStage`].
 pub trait Decider {
+    /// Called before the summaries of work unit `unit`, which was cut from input file `file`
+    /// (its index in the run's input list). Units come in input order, so the units of a file
+    /// are consecutive and their documents, in order, are the file's documents that reached
+    /// the stage. For stages whose decision depends on input files (DSIR splits its fit per
+    /// raw file, as data-selection does); the default ignores it.
+    fn begin_unit(&mut self, unit: u32, file: u32) {
+        let _ = (unit, file);
+    }
+
     /// Sees one summary; documents arrive in input order. May mark drops immediately.
     fn observe(
         &mut self,

@@ -801,6 +801,7 @@ impl<'a> Runner<'a> {
             .map_err(|e| stage_err(p, g, e))?;
         let mut buf = Vec::new();
         for (unit, &n) in passed.iter().enumerate() {
+            decider.begin_unit(unit as u32, self.plan.units[unit].file);
             let path = l.summaries(k, unit);
             let f = std::fs::File::open(&path).map_err(|e| IoError::io(&path, e))?;
             let mut r = BufReader::new(f);

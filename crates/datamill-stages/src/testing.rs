@@ -50,12 +50,55 @@ pub(crate) fn decide<'g>(
     cx: &DecideCx,
 ) -> Decided<'g> {
     let (refs, counts) = refs(summaries.len(), per_unit);
+    let units: Vec<(u32, u32)> = counts.iter().map(|&c| (0, c)).collect();
+    decide_units(g, summaries, &units, cx, refs)
+}
+
+/// [`decide`] over explicit work units: `(input file, documents)` per unit, in input order
+/// (each unit's file is told to the decider with
+/// [`Decider::begin_unit`](datamill_core::Decider::begin_unit), as the executor does).
+pub(crate) fn decide_files<'g>(
+    g: &'g dyn GlobalStage,
+    summaries: &[Vec<u8>],
+    units: &[(u32, u32)],
+    cx: &DecideCx,
+) -> Decided<'g> {
+    let refs = units
+        .iter()
+        .enumerate()
+        .flat_map(|(u, &(_, n))| {
+            (0..n).map(move |index| DocRef {
+                unit: u as u32,
+                index,
+            })
+        })
+        .collect();
+    decide_units(g, summaries, units, cx, refs)
+}
+
+fn decide_units<'g>(
+    g: &'g dyn GlobalStage,
+    summaries: &[Vec<u8>],
+    units: &[(u32, u32)],
+    cx: &DecideCx,
+    refs: Vec<DocRef>,
+) -> Decided<'g> {
+    assert_eq!(refs.len(), summaries.len());
+    let counts: Vec<u32> = units.iter().map(|u| u.1).collect();
     let mut verdicts = Verdicts::new(&counts);
     // As the executor does when excluded documents are written.
     verdicts.want_details(true);
     let mut d = g.decider(cx).unwrap();
-    for (s, &at) in summaries.iter().zip(&refs) {
-        d.observe(at, s, &mut verdicts).unwrap();
+    let mut next = 0;
+    for (u, &(file, n)) in units.iter().enumerate() {
+        d.begin_unit(u as u32, file);
+        for (s, &at) in summaries[next..next + n as usize]
+            .iter()
+            .zip(&refs[next..next + n as usize])
+        {
+            d.observe(at, s, &mut verdicts).unwrap();
+        }
+        next += n as usize;
     }
     let state = d.finish(&mut verdicts).unwrap();
     drop(d);

@@ -11,18 +11,34 @@
 //!    `int(sha256(gram).hexdigest(), 16) % num_buckets`. Each document becomes a sparse count
 //!    vector; its DSIR *length* is `(Σ counts + n(n-1)/2) // n` (its word count).
 //! 2. **Models**: the target model is the bucket distribution of all `target` documents; the
-//!    raw model that of the documents reaching this stage, in input order, stopping after the
-//!    document that takes the counted n-grams past `num_tokens_to_fit` (`"auto"` = 100,000 ×
-//!    `num_buckets`, DSIR's default; `"all"`; or a number). `log_diff = ln(p_target + 1e-8) −
-//!    ln(p_raw + 1e-8)`.
-//! 3. **Weights**: each document's log importance weight is `log_diff · counts`.
+//!    raw model that of the documents reaching this stage, fitted up to `num_tokens_to_fit`
+//!    n-grams (`"auto"` = 100,000 × `num_buckets`, DSIR's default; `"all"`; or a number) split
+//!    as data-selection splits it: its raw files are cut into *virtual shards* (with
+//!    `num_proc` = P and F raw files, `max(1, P / F)` shards per file, one more for each of the
+//!    first `P % F` files when P ≥ F; a file's j-th document goes to its shard `j % count`),
+//!    and each shard fits its documents in order, stopping after the document that takes the
+//!    shard's n-grams past `num_tokens_to_fit / shards` (rounded down). With the default
+//!    `num_proc = 1` that is one shard per raw file, each fitting up to its share of the cap.
+//!    `log_diff = ln(p_target + 1e-8) − ln(p_raw + 1e-8)`.
+//!
+//!    **What a raw file is**: an input file of the run (in the run's input order), whatever
+//!    work units datamill cuts it into; its documents are those of its units that reach this
+//!    stage, in order. A file with no work unit (empty) does not count.
+//! 3. **Weights**: each document's log importance weight is `log_diff · counts`, rounded as
+//!    data-selection's `np.dot` rounds it with numpy 2.4.6's OpenBLAS on an x86-64 CPU with
+//!    AVX-512 (`datamill_npsort::np_dot_sparse`): bit for bit with one target and up to 10,000
+//!    buckets. With several targets numpy multiplies a matrix by the vector (OpenBLAS `dgemv`,
+//!    whose order of additions depends on its thread count), and above 10,000 buckets OpenBLAS
+//!    splits the dot product over its threads: there the weights agree to about 1e-15
+//!    relative, not bit for bit.
 //! 4. **Resampling**: documents shorter than `min_example_length` are dropped (`dsir_too_short`);
 //!    the others are ranked by weight plus Gumbel noise (sampling without replacement ∝ weight,
 //!    the Gumbel top-k trick) and the best are kept; the rest are dropped (`dsir_not_selected`).
 //!    The noise is numpy's: `np.random.seed(seed); np.random.gumbel(size=eligible)`, drawn over
-//!    the eligible documents in input order, so with the same seed and the same input order the
-//!    selected set is the one `data-selection` selects (run with `num_proc=1` after
-//!    `np.random.seed(seed)`). `top_k = true` ranks by weight alone. The best are taken as
+//!    the eligible documents in data-selection's example order (virtual shard by virtual
+//!    shard: the input order when each file is one shard), so with the same seed, the same
+//!    raw files in the same order and the same `num_proc`, the selected set is the one
+//!    `data-selection` selects after `np.random.seed(seed)` (checked for 1 to 7 processes). `top_k = true` ranks by weight alone. The best are taken as
 //!    data-selection takes them, `np.argpartition(-keys, k)[:k]`, with numpy's choice among
 //!    keys equal at the cut (duplicate documents under `top_k`) as made on x86-64 CPUs with
 //!    AVX-512 (`datamill-npsort`; numpy itself chooses otherwise on other CPUs).
@@ -68,13 +84,17 @@
 //! `min_example_length` (default 100), `num_tokens_to_fit` (default `"auto"`), `top_k` (default
 //! false), `seed` (default: the pipeline's seed; below 2^32 as numpy requires), `weight_field`
 //! (default `"dsir_log_weight"`; `""` writes none), `separate_targets` (default false),
-//! `target_proportions`.
+//! `target_proportions`, `num_proc` (default 1: data-selection's `num_proc`, whose default is
+//! the machine's CPU count; here it only decides the virtual shards, never datamill's
+//! threads).
 //!
-//! Differences from `data-selection`: without `separate_targets` all target files are pooled
-//! into one model, as it does; the raw cap of `num_tokens_to_fit` is applied over the
-//! whole input in order, as `data-selection` does with `num_proc=1` (with more processes it
-//! applies a share of the cap per virtual shard, and its example order, hence the noise each
-//! document gets, follows its virtual sharding).
+//! Parameter names are data-selection's (`HashedNgramDSIR` arguments, `fit_importance_estimator`'s
+//! `num_tokens_to_fit`, `resample`'s `num_to_sample` = `k` and `top_k`). Differences from
+//! `data-selection`: without `separate_targets` all target files are pooled into one model, as
+//! it does; with `separate_targets` each target entry is fitted over the virtual shards of
+//! its files (data-selection's entries are single files); the raw files are the run's input
+//! files in the run's order, and the documents of a file are those reaching the stage (a
+//! data-selection user passes the same files in the same order and the same `num_proc`).
 //!
 //! Cost: one SHA-256 per distinct n-gram (an exact per-thread cache serves repeats), in the
 //! parallel summarize pass. The summary is the sparse count vector (about 2–3 bytes per
@@ -142,6 +162,9 @@ fn default_tokenizer() -> String {
 }
 fn default_min_len() -> u64 {
     100
+}
+fn default_num_proc() -> usize {
+    1
 }
 fn default_weight_field() -> String {
     "dsir_log_weight".into()
@@ -211,6 +234,11 @@ pub struct Dsir {
     /// Shares of the selection per target with `separate_targets` (normalized; default: each
     /// target's fitted n-gram count).
     pub target_proportions: Option<Vec<f64>>,
+    /// data-selection's `num_proc`: the number of virtual shards its raw files are cut into,
+    /// which splits `num_tokens_to_fit` and orders the documents for the Gumbel noise
+    /// (datamill's own threads are set by the run, whatever this says).
+    #[serde(default = "default_num_proc")]
+    pub num_proc: usize,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -234,6 +262,7 @@ struct Built {
     weight_field: String,
     separate: bool,
     proportions: Option<Vec<f64>>,
+    num_proc: usize,
 }
 
 impl StageSpec for Dsir {
@@ -327,6 +356,9 @@ impl StageSpec for Dsir {
                 "not supported with token_budget (give k or fraction)",
             ));
         }
+        if self.num_proc == 0 {
+            return Err(StageError::config("num_proc", "must be at least 1"));
+        }
         let seed = self.seed.unwrap_or(cx.seed);
         let seed = u32::try_from(seed).map_err(|_| {
             StageError::config(
@@ -348,6 +380,7 @@ impl StageSpec for Dsir {
             weight_field: self.weight_field.clone(),
             separate: self.separate_targets,
             proportions: self.target_proportions.clone(),
+            num_proc: self.num_proc,
         })))
     }
 }
@@ -403,6 +436,60 @@ pub fn log_weight(log_diff: &[f64], counts: &[(u32, u32)]) -> f64 {
         log_diff,
         counts.iter().map(|&(b, c)| (b as usize, f64::from(c))),
     )
+}
+
+/// data-selection's virtual shards (`DSIR._get_virtually_sharded_datasets`) of `files` files
+/// with `num_proc` processes: each file gets `max(1, num_proc / files)` shards, one more for
+/// each of the first `num_proc % files` files when `num_proc ≥ files`; a file's `j`-th document
+/// goes to its shard `j % count`. Shards are numbered file by file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VirtualShards {
+    /// Per file: its first shard's number and its shard count.
+    files: Vec<(usize, usize)>,
+}
+
+impl VirtualShards {
+    /// The shards of `files` files (at least one) under `num_proc` (at least one).
+    pub fn new(files: usize, num_proc: usize) -> VirtualShards {
+        let files = files.max(1);
+        let num_proc = num_proc.max(1);
+        let per = (num_proc / files).max(1);
+        let remainder = if num_proc >= files {
+            num_proc % files
+        } else {
+            0
+        };
+        let mut base = 0;
+        let files = (0..files)
+            .map(|f| {
+                let count = per + usize::from(f < remainder);
+                base += count;
+                (base - count, count)
+            })
+            .collect();
+        VirtualShards { files }
+    }
+
+    /// The number of shards (data-selection's `len(sharded_datasets)`).
+    pub fn total(&self) -> usize {
+        self.files.last().map_or(0, |&(b, c)| b + c)
+    }
+
+    /// The number of shards of file `file`.
+    pub fn count(&self, file: usize) -> usize {
+        self.files[file].1
+    }
+
+    /// The shard of file `file`'s `j`-th document.
+    pub fn shard(&self, file: usize, j: usize) -> usize {
+        let (base, count) = self.files[file];
+        base + j % count
+    }
+}
+
+/// The n-grams each virtual shard may fit: `num_tokens_to_fit // len(sharded_datasets)`.
+fn shard_cap(cap: Option<u64>, shards: &VirtualShards) -> Option<u64> {
+    cap.map(|c| c / shards.total() as u64)
 }
 
 /// `log_diff = ln(p_target + 1e-8) − ln(p_raw + 1e-8)` from bucket counts.
@@ -474,26 +561,42 @@ impl Built {
         };
         let mut counts = vec![0u64; self.feat.buckets() as usize];
         let mut docs = 0u64;
-        let mut total = 0u64;
+        // Fitted up to a cap, the files are cut into virtual shards as data-selection's
+        // `_fit_bow` cuts them, each shard fitting up to its share of the cap.
+        let shards = VirtualShards::new(files.len(), self.num_proc);
+        let cap = shard_cap(cap, &shards);
+        let mut shard_total = vec![0u64; shards.total()];
+        let mut shard_closed = vec![false; shards.total()];
         let io = |e: datamill_io::IoError| StageError::config("target", e.to_string());
-        'files: for path in files {
+        for (f, path) in files.into_iter().enumerate() {
+            let mut j = 0usize;
             let label = path.display().to_string();
             let file = datamill_io::plan::describe(path, label, None).map_err(io)?;
             let units = datamill_io::plan::plan_file(&file, 0, u64::MAX, &self.target_text_field)
                 .map_err(io)?;
-            for unit in units {
+            'units: for unit in units {
                 let mut r = open_unit(&file, &unit, &opts, Arc::default()).map_err(io)?;
                 while let Some(rec) = r.next_record().map_err(io)? {
                     match rec {
                         Record::Doc(doc, _) => {
+                            let s = shards.shard(f, j);
+                            j += 1;
+                            if shard_closed[s] {
+                                let (base, n) = (shards.shard(f, 0), shards.count(f));
+                                if shard_closed[base..base + n].iter().all(|&c| c) {
+                                    break 'units;
+                                }
+                                continue;
+                            }
                             docs += 1;
                             for (b, c) in self.counts(doc.text()) {
                                 counts[b as usize] += u64::from(c);
-                                total += u64::from(c);
+                                shard_total[s] += u64::from(c);
                             }
-                            // As the raw fit: stop after the document that passes the cap.
-                            if cap.is_some_and(|c| total > c) {
-                                break 'files;
+                            // As the raw fit: a shard stops after the document that passes
+                            // its cap.
+                            if cap.is_some_and(|c| shard_total[s] > c) {
+                                shard_closed[s] = true;
                             }
                         }
                         Record::Blank => {}
@@ -584,9 +687,8 @@ impl GlobalStage for Built {
             report: cx.report.clone(),
             targets,
             raw: vec![0; nb],
-            fit: vec![0; nb],
-            fit_total: 0,
-            fit_closed: false,
+            files: Vec::new(),
+            file: None,
             store,
             refs: Vec::new(),
             lengths: Vec::new(),
@@ -687,9 +789,10 @@ struct DsirDecider<'a> {
     /// Per target: bucket counts and documents (one target unless `separate_targets`).
     targets: Vec<(Vec<u64>, u64)>,
     raw: Vec<u64>,
-    fit: Vec<u64>,
-    fit_total: u64,
-    fit_closed: bool,
+    /// Per document: its raw file, numbered from 0 in input order.
+    files: Vec<u32>,
+    /// The input file of the current unit (as the executor numbers it) and its number here.
+    file: Option<(u32, u32)>,
     store: Store,
     refs: Vec<DocRef>,
     lengths: Vec<u64>,
@@ -698,6 +801,14 @@ struct DsirDecider<'a> {
 }
 
 impl Decider for DsirDecider<'_> {
+    fn begin_unit(&mut self, _unit: u32, file: u32) {
+        self.file = match self.file {
+            None => Some((file, 0)),
+            Some((f, n)) if f == file => Some((f, n)),
+            Some((_, n)) => Some((file, n + 1)),
+        };
+    }
+
     fn observe(&mut self, at: DocRef, summary: &[u8], _: &mut Verdicts) -> Result<(), StageError> {
         let tokens = decode(summary, &mut self.pairs)?;
         let mut total = 0u64;
@@ -707,18 +818,9 @@ impl Decider for DsirDecider<'_> {
                 return Err(StageError::Other("dsir: corrupt summary (bucket)".into()));
             }
             self.raw[b] += u64::from(c);
-            if !self.fit_closed {
-                self.fit[b] += u64::from(c);
-            }
             total += u64::from(c);
         }
-        if !self.fit_closed {
-            self.fit_total += total;
-            // data-selection stops after the document that takes the count past the cap.
-            if self.b.fit_cap.is_some_and(|cap| self.fit_total > cap) {
-                self.fit_closed = true;
-            }
-        }
+        self.files.push(self.file.map_or(0, |f| f.1));
         self.store.push(summary)?;
         self.refs.push(at);
         self.lengths.push(self.b.feat.length(total));
@@ -729,15 +831,59 @@ impl Decider for DsirDecider<'_> {
     fn finish(&mut self, v: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
         let b = self.b;
         let nt = self.targets.len();
+        let n = self.refs.len();
+        // data-selection's virtual shards of the raw files: each fits the raw model up to its
+        // share of the cap, and the examples are ordered shard by shard.
+        let n_files = self.files.last().map_or(1, |&f| f as usize + 1);
+        let shards = VirtualShards::new(n_files, b.num_proc);
+        // Per document: its index in its file; and the documents in data-selection's order.
+        let mut in_file = Vec::with_capacity(n);
+        let mut order: Vec<usize> = Vec::with_capacity(n);
+        {
+            let mut start = 0;
+            while start < n {
+                let f = self.files[start];
+                let end = start + self.files[start..].iter().take_while(|&&x| x == f).count();
+                in_file.extend(0..end - start);
+                let count = shards.count(f as usize);
+                for r in 0..count {
+                    order.extend((start + r..end).step_by(count));
+                }
+                start = end;
+            }
+        }
+        let mut pairs = std::mem::take(&mut self.pairs);
+        let (fit, fit_total) = match shard_cap(b.fit_cap, &shards) {
+            None => (self.raw.clone(), self.raw.iter().sum::<u64>()),
+            Some(cap) => {
+                let mut fit = vec![0u64; self.raw.len()];
+                let mut shard_total = vec![0u64; shards.total()];
+                let mut closed = vec![false; shards.total()];
+                let (files, in_file) = (&self.files, &in_file);
+                self.store.for_each(|i, s| {
+                    let sh = shards.shard(files[i] as usize, in_file[i]);
+                    if closed[sh] {
+                        return Ok(());
+                    }
+                    decode(s, &mut pairs)?;
+                    for &(bk, c) in pairs.iter() {
+                        fit[bk as usize] += u64::from(c);
+                        shard_total[sh] += u64::from(c);
+                    }
+                    // A shard stops after the document that takes its count past its cap.
+                    closed[sh] = shard_total[sh] > cap;
+                    Ok(())
+                })?;
+                (fit, shard_total.iter().sum())
+            }
+        };
         let log_diffs: Vec<Vec<f64>> = self
             .targets
             .iter()
-            .map(|(t, _)| log_diff(t, &self.fit))
+            .map(|(t, _)| log_diff(t, &fit))
             .collect();
-        let n = self.refs.len();
         // weights[i * nt + t]: document i's log importance weight for target t.
         let mut weights = vec![0f64; n * nt];
-        let mut pairs = std::mem::take(&mut self.pairs);
         self.store.for_each(|i, s| {
             decode(s, &mut pairs)?;
             for (t, ld) in log_diffs.iter().enumerate() {
@@ -746,10 +892,11 @@ impl Decider for DsirDecider<'_> {
             Ok(())
         })?;
 
-        // Eligible documents, in input order.
+        // Eligible documents, in data-selection's order (the input order with one virtual
+        // shard per file).
         let mut eligible: Vec<usize> = Vec::new();
         let mut tokens_missing = 0u64;
-        for i in 0..n {
+        for &i in &order {
             if self.lengths[i] < b.min_len {
                 v.drop(self.refs[i], "dsir_too_short");
             } else if matches!(b.amount, Amount::Tokens(_)) && self.tokens[i] == 0 {
@@ -940,7 +1087,9 @@ impl Decider for DsirDecider<'_> {
                 "selected_words": sel_words,
                 "selected_tokens": matches!(b.amount, Amount::Tokens(_)).then_some(sel_tokens),
                 "raw_ngrams": self.raw.iter().sum::<u64>(),
-                "raw_ngrams_fitted": self.fit_total,
+                "raw_ngrams_fitted": fit_total,
+                "raw_files": n_files,
+                "virtual_shards": shards.total(),
                 "target_docs": self.targets.iter().map(|t| t.1).sum::<u64>(),
                 "target_ngrams": pooled.iter().sum::<u64>(),
                 "kl_to_target": kl_figures(kl_sel, kl_random, kl_raw),

@@ -711,3 +711,236 @@ fn golden_top_k_ties_choose_as_numpy() {
     }
     assert!(later_copy, "no case where numpy keeps a later copy");
 }
+
+const MULTI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/dsir/multi");
+
+/// data-selection's virtual shards, as `_get_virtually_sharded_datasets` makes them.
+#[test]
+fn virtual_shards_split_processes_over_files() {
+    let counts = |files, p| {
+        let s = VirtualShards::new(files, p);
+        (0..files).map(|f| s.count(f)).collect::<Vec<_>>()
+    };
+    assert_eq!(counts(2, 1), [1, 1]);
+    assert_eq!(counts(1, 4), [4]);
+    assert_eq!(counts(3, 7), [3, 2, 2]);
+    assert_eq!(counts(3, 4), [2, 1, 1]);
+    assert_eq!(counts(5, 3), [1, 1, 1, 1, 1]);
+    let s = VirtualShards::new(3, 7);
+    assert_eq!(s.total(), 7);
+    assert_eq!((s.shard(0, 4), s.shard(1, 3), s.shard(2, 2)), (1, 4, 5));
+}
+
+/// Several raw files, checked against data-selection (`multi/make_golden_multi.py`): the fit
+/// split over virtual shards, the example order the Gumbel noise follows, the weights (bit for
+/// bit) and the selected sets, for 1 to 7 processes; each file is cut into several work units
+/// (a unit is not a file).
+#[test]
+fn golden_several_raw_files() {
+    use std::io::Read;
+    let mut s = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(format!("{MULTI}/multi.json.gz")).unwrap())
+        .read_to_string(&mut s)
+        .unwrap();
+    let g: Value = serde_json::from_str(&s).unwrap();
+    let mut pile = String::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(format!("{MULTI}/toy_pile_400.jsonl.gz")).unwrap(),
+    )
+    .read_to_string(&mut pile)
+    .unwrap();
+    let pile: Vec<&str> = pile.lines().collect();
+    assert_eq!(pile.len(), 400);
+    // The pile's own `id`s repeat across the copies: name documents by file and line.
+    let names = FieldNames {
+        text: "contents".into(),
+        id: "no_such_field".into(),
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let scenarios: [(&str, Vec<&[&str]>, &str); 3] = [
+        (
+            "two_copies",
+            vec![&pile[..], &pile[..]],
+            "target = [\"toy_target_data.jsonl\"]\nnum_tokens_to_fit = 100000",
+        ),
+        (
+            "three_files",
+            vec![&pile[..50], &pile[50..200], &pile[200..]],
+            "target = [\"toy_target_data.jsonl\"]\nnum_tokens_to_fit = 60000\nngrams = 3\n\
+             num_buckets = 1009\nmin_example_length = 20",
+        ),
+        (
+            "separate",
+            vec![&pile[..50], &pile[50..200], &pile[200..]],
+            "target = [\"toy_target_data.jsonl\", \"toy_target_data_2.jsonl\"]\n\
+             separate_targets = true\nnum_tokens_to_fit = 20000",
+        ),
+    ];
+    let mut checked = 0;
+    for (name, files, base_cfg) in scenarios {
+        let mut docs = Vec::new();
+        let mut units = Vec::new();
+        for (f, lines) in files.iter().enumerate() {
+            for (j, l) in lines.iter().enumerate() {
+                docs.push(Doc::from_json(l.to_string(), &names, || format!("{f}:{j}")).unwrap());
+            }
+            // Units of 37 documents: a file is several units.
+            let mut left = lines.len() as u32;
+            while left > 0 {
+                units.push((f as u32 + 10, left.min(37)));
+                left -= left.min(37);
+            }
+        }
+        for case in g[name].as_array().unwrap() {
+            let p = case["num_proc"].as_u64().unwrap();
+            let pos: HashMap<String, usize> = case["order"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(i, at)| (format!("{}:{}", at[0], at[1]), i))
+                .collect();
+            let weights: Vec<f64> = case["weights"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(pyf)
+                .collect();
+            let nt = weights.len() / pos.len();
+            let mut sels: Vec<(String, Value)> = case["selected"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            // Every eligible document kept: all their weights are written.
+            sels.push(("all".into(), Value::Null));
+            for (sel, want) in sels {
+                let mode = match sel.as_str() {
+                    "top_k" => "top_k = true\nk = 50".to_string(),
+                    "all" => "k = 1000000\nseed = 0".to_string(),
+                    s => format!(
+                        "seed = {}\nk = {}",
+                        s.trim_start_matches("seed"),
+                        want.as_array().unwrap().len()
+                    ),
+                };
+                let cfg =
+                    format!("{base_cfg}\ntarget_text_field = \"contents\"\nnum_proc = {p}\n{mode}");
+                let stage = build(&cfg, std::path::Path::new(MULTI));
+                let sums = summaries(&*stage, &docs);
+                let report = tmp.path().join(format!("{name}_{p}_{sel}"));
+                let cx = DecideCx {
+                    report: datamill_core::ReportSink::dir(&report),
+                    ..Default::default()
+                };
+                let decided = crate::testing::decide_files(&*stage, &sums, &units, &cx);
+                let fates = crate::testing::apply(&decided, docs.clone());
+                let rep: Value =
+                    serde_json::from_slice(&std::fs::read(report.join("dsir.json")).unwrap())
+                        .unwrap();
+                let what = format!("{name} num_proc={p} {sel}");
+                assert_eq!(rep["raw_ngrams_fitted"], case["fitted"], "{what}");
+                assert_eq!(rep["virtual_shards"], case["shards"], "{what}");
+                assert_eq!(rep["raw_files"], files.len(), "{what}");
+                let mut kept = Vec::new();
+                for f in &fates {
+                    let Some(d) = f.doc() else { continue };
+                    let i = *pos
+                        .get(d.id())
+                        .unwrap_or_else(|| panic!("{what}: id {:?}", d.id()));
+                    let t = match d.get_value("dsir_target") {
+                        Some(Value::String(t)) => {
+                            usize::from(t.as_str() == "toy_target_data_2.jsonl")
+                        }
+                        _ => 0,
+                    };
+                    // The written text, parsed exactly (serde_json's own float parsing may
+                    // be an ulp off).
+                    let got: f64 = d.get_raw("dsir_log_weight").unwrap().parse().unwrap();
+                    let w = weights[i * nt + t];
+                    if nt == 1 {
+                        assert_eq!(
+                            got.to_bits(),
+                            w.to_bits(),
+                            "{what}: {} {got} vs {w}",
+                            d.id()
+                        );
+                    } else {
+                        // Several targets: numpy's matrix-vector product (OpenBLAS dgemv,
+                        // whose order depends on its thread count) is not replayed.
+                        assert!((got - w).abs() <= 1e-13 * w.abs(), "{what}: {got} vs {w}");
+                    }
+                    kept.push(d.id().to_string());
+                }
+                if sel == "all" {
+                    let lengths = case["lengths"].as_array().unwrap();
+                    let eligible = lengths
+                        .iter()
+                        .filter(|l| l.as_u64().unwrap() >= rep_min_len(&cfg))
+                        .count();
+                    assert_eq!(kept.len(), eligible, "{what}");
+                    continue;
+                }
+                kept.sort();
+                let mut want: Vec<String> = want
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|at| format!("{}:{}", at[0], at[1]))
+                    .collect();
+                want.sort();
+                assert_eq!(kept, want, "{what}: selected sets differ");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4 * 2 + 4 + 2);
+}
+
+fn rep_min_len(cfg: &str) -> u64 {
+    let c: Dsir = toml::from_str(cfg).unwrap();
+    c.min_example_length
+}
+
+/// The issue's case: with two raw files and `num_proc = 1`, data-selection fits each file up
+/// to half the cap; fitting the input in order up to the whole cap (datamill before) gives
+/// other weights.
+#[test]
+fn two_raw_files_split_the_fit_cap() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("t.jsonl"), "{\"text\":\"b b b\"}\n").unwrap();
+    // File 0: "a a" (3 n-grams) twice; file 1: "b b" (3 n-grams). Cap 6 over 2 files = 3 per
+    // file: file 0 stops after its first document, file 1 fits its document.
+    let docs = vec![
+        Doc::new("0", "a a"),
+        Doc::new("1", "c c"),
+        Doc::new("2", "b b"),
+    ];
+    let stage = build(
+        "target = [\"t.jsonl\"]\nk = 3\nmin_example_length = 0\nnum_tokens_to_fit = 5",
+        tmp.path(),
+    );
+    let sums = summaries(&*stage, &docs);
+    let weight = |units: &[(u32, u32)]| {
+        let d = crate::testing::decide_files(&*stage, &sums, units, &DecideCx::default());
+        let fates = crate::testing::apply(&d, docs.clone());
+        fates
+            .iter()
+            .map(|f| {
+                f.doc()
+                    .unwrap()
+                    .get_value("dsir_log_weight")
+                    .unwrap()
+                    .as_f64()
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    // One file: cap 5 crossed by doc 1 (6 n-grams): "b b" is not fitted.
+    let one = weight(&[(0, 3)]);
+    // Two files (cap 2 each): doc 0 closes file 0, doc 2 is fitted in file 1; "c c" is not.
+    let two = weight(&[(0, 1), (0, 1), (1, 1)]);
+    assert!(one[2] > two[2] + 10.0, "{one:?} {two:?}");
+    assert!(two[1] > one[1] + 10.0, "{one:?} {two:?}");
+}
