@@ -38,6 +38,23 @@
 //! * `label_only` (default `false`): annotate only, never drop.
 //! * `keep_top_pairs_threshold` (default `-1` = off): `-1` or a value in `[0, 1]`.
 //!
+//! **`preset = "fineweb2"`** with `language = "<lang>_<Script>"` (FineWeb-2's code, e.g.
+//! `"deu_Latn"`; a bare `"deu"` when FineWeb-2 has one script for it) applies FineWeb-2's
+//! language step for that language (huggingface/fineweb-2 @ `d0defb24`,
+//! `fineweb-2-pipeline.py` steps 2–3, thresholds from its `configs/<lang>.yml`; see
+//! `datamill_filters::presets`): the documents were labelled by GlotLID
+//! (`LanguageFilter(backend="glotlid", label_only=True, keep_top_pairs_threshold=0.01)`),
+//! grouped by their best label, and a language kept a document when
+//! `language_score >= ` its config's `language_score`. So with the preset a document is kept
+//! when its best label *is* `language` and its score is `>=` the threshold (note: `>=`, as
+//! FineWeb-2's `LambdaFilter`, where datatrove's `LanguageFilter` uses `>`). Dropped documents
+//! get reason `language` (another best label) or `language_score` (below the threshold). The
+//! preset sets `backend = "glotlid"`, `keep_top_pairs_threshold = 0.01` (over all labels) and
+//! `language_threshold` = the config's `language_score`; an explicit `language_threshold` or
+//! `keep_top_pairs_threshold` wins, `label_only` still annotates only, `languages` and
+//! `backend = "ft176"` are errors. `language` must be a label of the model (GlotLID's
+//! `model_v3.bin` has FineWeb-2's codes).
+//!
 //! A text with no known word or n-gram gets no prediction (cannot happen with lid.176 or
 //! GlotLID, whose dictionaries contain the end-of-line token; datatrove would crash): no field
 //! is written and the document is dropped with reason `language` unless `label_only`.
@@ -54,6 +71,12 @@
 //! model = "models/glotlid_model_v3.bin"
 //! backend = "glotlid"
 //! label_only = true
+//!
+//! [[stage]]
+//! type = "language"
+//! model = "models/glotlid_model_v3.bin"
+//! preset = "fineweb2"
+//! language = "deu_Latn"   # keeps best label deu_Latn with language_score >= 0.821
 //! ```
 
 use crate::{BuildCx, StageSpec, Step};
@@ -110,18 +133,29 @@ pub struct Language {
     pub model: Option<PathBuf>,
     /// Languages to keep (`None`: any).
     pub languages: Option<OneOrMany>,
-    /// Minimum score (exclusive).
-    #[serde(default = "default_threshold")]
-    pub language_threshold: f64,
-    /// Label scheme.
-    #[serde(default)]
-    pub backend: Backend,
+    /// Minimum score (exclusive; inclusive with a preset). Default 0.65, or the preset's.
+    pub language_threshold: Option<f64>,
+    /// Label scheme (default `ft176`; `glotlid` with a preset).
+    pub backend: Option<Backend>,
     /// Annotate only.
     #[serde(default)]
     pub label_only: bool,
-    /// Write `top_language_<lang>_score` for scores above this (`-1`: off).
-    #[serde(default = "default_top_pairs")]
-    pub keep_top_pairs_threshold: f64,
+    /// Write `top_language_<lang>_score` for scores above this (`-1`: off; default -1, or the
+    /// preset's).
+    pub keep_top_pairs_threshold: Option<f64>,
+    /// A named preset: `"fineweb2"` (needs `language`).
+    pub preset: Option<String>,
+    /// The preset's language (FineWeb-2's `<lang>_<Script>` code).
+    pub language: Option<String>,
+}
+
+/// What the stage keeps.
+#[derive(Debug)]
+enum Rule {
+    /// datatrove's `LanguageFilter`: any listed label (or the best one) `> threshold`.
+    Datatrove(Option<Vec<usize>>),
+    /// FineWeb-2: the best label is this one and its score `>= threshold`.
+    BestIs(usize),
 }
 
 /// Loads a fastText model named by parameter `param`, resolving `path` against the pipeline
@@ -228,21 +262,75 @@ pub(crate) fn check_labels(
     Ok(())
 }
 
+impl Language {
+    /// The FineWeb-2 preset's language, threshold and top-pairs threshold, or `None`.
+    fn preset(&self) -> Result<Option<(String, f64)>, StageError> {
+        match (self.preset.as_deref(), &self.language) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(StageError::config(
+                "language",
+                "`language` names a preset's language (with preset = \"fineweb2\"); \
+                 to keep languages use `languages`",
+            )),
+            (Some("fineweb2"), None) => Err(StageError::config(
+                "language",
+                "preset \"fineweb2\" needs `language`, FineWeb-2's code of the language to \
+                 keep (e.g. \"deu_Latn\")",
+            )),
+            (Some("fineweb2"), Some(lang)) => {
+                if self.languages.is_some() {
+                    return Err(StageError::config(
+                        "languages",
+                        "with preset \"fineweb2\" the kept language is `language`; leave \
+                         `languages` out",
+                    ));
+                }
+                if self.backend == Some(Backend::Ft176) {
+                    return Err(StageError::config(
+                        "backend",
+                        "preset \"fineweb2\" uses GlotLID labels (`deu_Latn`): backend must be \
+                         \"glotlid\" (the default with the preset)",
+                    ));
+                }
+                let s = datamill_filters::presets::fineweb2(lang)
+                    .map_err(|e| StageError::config("language", e))?;
+                Ok(Some((s.language, s.language_score)))
+            }
+            (Some(other), _) => Err(StageError::config(
+                "preset",
+                format!(
+                    "unknown preset {other:?}; the presets are: {}",
+                    datamill_filters::presets::PRESETS.join(", ")
+                ),
+            )),
+        }
+    }
+}
+
 impl StageSpec for Language {
     fn build(&self, cx: &BuildCx) -> Result<Step, StageError> {
-        check_unit("language_threshold", self.language_threshold)?;
-        if self.keep_top_pairs_threshold != -1.0 {
-            check_unit("keep_top_pairs_threshold", self.keep_top_pairs_threshold).map_err(
-                |_| {
-                    StageError::config(
-                        "keep_top_pairs_threshold",
-                        format!(
-                            "keep_top_pairs_threshold = {} must be -1 (off) or between 0 and 1",
-                            self.keep_top_pairs_threshold
-                        ),
-                    )
-                },
-            )?;
+        let preset = self.preset()?;
+        let threshold = self
+            .language_threshold
+            .or(preset.as_ref().map(|p| p.1))
+            .unwrap_or_else(default_threshold);
+        check_unit("language_threshold", threshold)?;
+        let top_pairs = self
+            .keep_top_pairs_threshold
+            .unwrap_or(if preset.is_some() {
+                FINEWEB2_TOP_PAIRS
+            } else {
+                default_top_pairs()
+            });
+        if top_pairs != -1.0 {
+            check_unit("keep_top_pairs_threshold", top_pairs).map_err(|_| {
+                StageError::config(
+                    "keep_top_pairs_threshold",
+                    format!(
+                        "keep_top_pairs_threshold = {top_pairs} must be -1 (off) or between 0 and 1"
+                    ),
+                )
+            })?;
         }
         let languages = self.languages.as_ref().map(OneOrMany::to_vec);
         if languages.as_ref().is_some_and(|l| l.is_empty()) {
@@ -257,35 +345,51 @@ impl StageSpec for Language {
             .iter()
             .map(|l| strip_label_prefix(l))
             .collect();
-        let wanted = match &languages {
-            Some(langs) => {
+        let rule = match (&preset, &languages) {
+            (Some((lang, _)), _) => {
+                check_labels(
+                    "language",
+                    std::slice::from_ref(lang),
+                    &labels,
+                    "language label (preset \"fineweb2\" needs a GlotLID model)",
+                )?;
+                Rule::BestIs(labels.iter().position(|x| x == lang).unwrap_or(0))
+            }
+            (None, Some(langs)) => {
                 check_labels("languages", langs, &labels, "language label")?;
-                Some(
+                Rule::Datatrove(Some(
                     langs
                         .iter()
                         .map(|l| labels.iter().position(|x| x == l).unwrap_or(0))
                         .collect(),
-                )
+                ))
             }
-            None => None,
+            (None, None) => Rule::Datatrove(None),
         };
+        let backend = self.backend.unwrap_or(if preset.is_some() {
+            Backend::Glotlid
+        } else {
+            Backend::Ft176
+        });
         Ok(Step::Map(Box::new(LanguageStage {
             model,
-            wanted,
-            threshold: self.language_threshold,
-            glotlid: self.backend == Backend::Glotlid,
+            rule,
+            threshold,
+            glotlid: backend == Backend::Glotlid,
             label_only: self.label_only,
-            top_pairs: (self.keep_top_pairs_threshold != -1.0)
-                .then_some(self.keep_top_pairs_threshold),
+            top_pairs: (top_pairs != -1.0).then_some(top_pairs),
         })))
     }
 }
 
+/// FineWeb-2 annotated every document's GlotLID scores above 0.01.
+const FINEWEB2_TOP_PAIRS: f64 = 0.01;
+
 /// The built `language` stage.
 pub struct LanguageStage {
     model: Arc<FastText>,
-    /// Label ids of the listed languages, in the order given.
-    wanted: Option<Vec<usize>>,
+    /// What is kept.
+    rule: Rule,
     threshold: f64,
     glotlid: bool,
     label_only: bool,
@@ -334,8 +438,8 @@ impl Stage for LanguageStage {
                 .map_or(0.0, |p| f64::from(p.1))
         };
         if let Some(t) = self.top_pairs {
-            match &self.wanted {
-                Some(ids) => {
+            match &self.rule {
+                Rule::Datatrove(Some(ids)) => {
                     for &id in ids {
                         let s = score_of(id);
                         if s > t {
@@ -343,7 +447,7 @@ impl Stage for LanguageStage {
                         }
                     }
                 }
-                None => {
+                Rule::Datatrove(None) | Rule::BestIs(_) => {
                     for &(id, s) in &preds {
                         if f64::from(s) > t {
                             doc.set(
@@ -355,15 +459,19 @@ impl Stage for LanguageStage {
                 }
             }
         }
-        let keep = self.label_only
-            || match &self.wanted {
-                Some(ids) => ids.iter().any(|&id| score_of(id) > self.threshold),
-                None => f64::from(best_score) > self.threshold,
-            };
-        Ok(if keep {
-            Verdict::Keep
-        } else {
-            Verdict::drop("language")
+        if self.label_only {
+            return Ok(Verdict::Keep);
+        }
+        Ok(match &self.rule {
+            Rule::Datatrove(Some(ids)) if ids.iter().any(|&id| score_of(id) > self.threshold) => {
+                Verdict::Keep
+            }
+            Rule::Datatrove(None) if f64::from(best_score) > self.threshold => Verdict::Keep,
+            Rule::Datatrove(_) => Verdict::drop("language"),
+            Rule::BestIs(id) if *id != best => Verdict::drop("language"),
+            // FineWeb-2: `doc.metadata["language_score"] >= threshold` on the written float.
+            Rule::BestIs(_) if f64::from(best_score) >= self.threshold => Verdict::Keep,
+            Rule::BestIs(_) => Verdict::drop("language_score"),
         })
     }
 }
@@ -478,7 +586,166 @@ mod tests {
         assert!(e.to_string().contains("keep_top_pairs_threshold"), "{e}");
         let e = cfg("model = \"x\"\nlanguages = []").err().unwrap();
         assert!(e.to_string().contains("languages"), "{e}");
-        assert!(toml::from_str::<Language>("model = \"x\"\nlanguage = \"en\"").is_err());
+        let e = cfg("model = \"x\"\nlanguage = \"en\"").err().unwrap();
+        assert!(
+            matches!(&e, StageError::Config { param, .. } if param == "language"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("`languages`"), "{e}");
+        let e = cfg("model = \"x\"\npreset = \"fineweb3\"").err().unwrap();
+        assert!(e.to_string().contains("fineweb2"), "{e}");
+        let e = cfg("model = \"x\"\npreset = \"fineweb2\"").err().unwrap();
+        assert!(e.to_string().contains("needs `language`"), "{e}");
+        let e = cfg("model = \"x\"\npreset = \"fineweb2\"\nlanguage = \"xyz_Latn\"")
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("deu_Latn"), "{e}");
+        let e =
+            cfg("model = \"x\"\npreset = \"fineweb2\"\nlanguage = \"deu\"\nbackend = \"ft176\"")
+                .err()
+                .unwrap();
+        assert!(e.to_string().contains("glotlid"), "{e}");
+        let e =
+            cfg("model = \"x\"\npreset = \"fineweb2\"\nlanguage = \"deu\"\nlanguages = [\"de\"]")
+                .err()
+                .unwrap();
+        assert!(
+            matches!(&e, StageError::Config { param, .. } if param == "languages"),
+            "{e}"
+        );
+        // lid.176-style labels: the preset needs a GlotLID model.
+        let e = cfg(&format!(
+            "model = {:?}\npreset = \"fineweb2\"\nlanguage = \"deu\"",
+            small_model("lang.bin").display().to_string()
+        ))
+        .err()
+        .unwrap();
+        assert!(
+            e.to_string()
+                .contains("\"deu_Latn\" is not a language label"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("GlotLID"), "{e}");
+    }
+
+    /// A tiny fastText model with GlotLID's label names, trained in the test.
+    fn glotlid_like(dir: &Path) -> PathBuf {
+        let mut lines = Vec::new();
+        let de = "der die das und ist nicht ein eine mit auf für von zu den dem";
+        let fr = "le la les et est pas un une avec sur pour de du des au";
+        for i in 0..40 {
+            let (a, b) = (i % 7, 7 + i % 5);
+            let de: Vec<&str> = de.split(' ').collect();
+            let fr: Vec<&str> = fr.split(' ').collect();
+            lines.push(format!(
+                "__label__deu_Latn {} {} {}",
+                de[a],
+                de[b],
+                de[(a + b) % 15]
+            ));
+            lines.push(format!(
+                "__label__fra_Latn {} {} {}",
+                fr[a],
+                fr[b],
+                fr[(a + b) % 15]
+            ));
+        }
+        let opts = datamill_learn::train::TrainOptions {
+            dim: 8,
+            epoch: 20,
+            lr: 0.5,
+            ..Default::default()
+        };
+        let (model, _) = datamill_learn::train::Model::train(&lines, &opts).unwrap();
+        let p = dir.join("glotlid_like.bin");
+        model.save(&p).unwrap();
+        p
+    }
+
+    #[test]
+    fn fineweb2_preset_keeps_the_best_label_at_or_above_its_score() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = glotlid_like(dir.path());
+        let model = FastText::load(&m).unwrap();
+        let fw = datamill_filters::presets::fineweb2("deu_Latn").unwrap();
+        let build = |extra: &str| {
+            stage(
+                cfg(&format!(
+                    "model = {:?}\npreset = \"fineweb2\"\nlanguage = \"deu\"\n{extra}",
+                    m.display().to_string()
+                ))
+                .unwrap(),
+            )
+        };
+        let s = build("");
+        let mut cx = StageCx::default();
+        let texts = [
+            "der die das und ist",
+            "le la les et est",
+            "der la und est",
+            "die das",
+            "unbekannt",
+        ];
+        let (mut kept, mut wrong, mut low) = (0, 0, 0);
+        for t in texts {
+            let preds = model.predict(t, usize::MAX, 0.0);
+            let (best, p) = (strip_label_prefix(preds[0].0), f64::from(preds[0].1));
+            let mut d = Doc::new("a", t);
+            let v = s.process(&mut d, &mut cx).unwrap();
+            // GlotLID labels are split; the score is written as a double.
+            assert_eq!(
+                format!(
+                    "{}_{}",
+                    d.get_str("language").unwrap(),
+                    d.get_str("language_script").unwrap()
+                ),
+                best
+            );
+            let written: f64 = d.get_raw("language_score").unwrap().parse().unwrap();
+            assert_eq!(written, p);
+            // Top pairs above 0.01, every label (FineWeb-2's annotation step).
+            for (l, q) in &preds {
+                let key = format!("top_language_{}_score", strip_label_prefix(l));
+                assert_eq!(
+                    d.get_value(&key).is_some(),
+                    f64::from(*q) > 0.01,
+                    "{t}: {key}"
+                );
+            }
+            let want = if best != "deu_Latn" {
+                wrong += 1;
+                Verdict::drop("language")
+            } else if p >= fw.language_score {
+                kept += 1;
+                Verdict::Keep
+            } else {
+                low += 1;
+                Verdict::drop("language_score")
+            };
+            assert_eq!(v, want, "{t}: {best} {p}");
+        }
+        assert!(kept > 0 && wrong > 0, "{kept} {wrong} {low}");
+        // The threshold is inclusive: set it to a kept document's exact score.
+        let t = texts[0];
+        let p = f64::from(model.predict(t, 1, 0.0)[0].1);
+        let s = build(&format!(
+            "language_threshold = {p:?}\nkeep_top_pairs_threshold = -1"
+        ));
+        let mut d = Doc::new("a", t);
+        assert_eq!(s.process(&mut d, &mut cx).unwrap(), Verdict::Keep);
+        assert!(d.get_value("top_language_deu_Latn_score").is_none());
+        let above = f64::from_bits(p.to_bits() + 1);
+        let s = build(&format!("language_threshold = {above:?}"));
+        assert_eq!(
+            s.process(&mut Doc::new("a", t), &mut cx).unwrap(),
+            Verdict::drop("language_score")
+        );
+        // label_only annotates only.
+        let s = build("label_only = true\nlanguage_threshold = 1.0");
+        assert_eq!(
+            s.process(&mut Doc::new("a", t), &mut cx).unwrap(),
+            Verdict::Keep
+        );
     }
 
     #[test]
