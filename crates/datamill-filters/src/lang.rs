@@ -11,7 +11,8 @@
 //! | --- | --- |
 //! | `SpaCyTokenizer` (57 rule-based classes incl. `xx`) | [`WordTokenizer::Spacy`]: spaCy's rules, exact |
 //! | `WhitespaceTokenizer` | [`WordTokenizer::Whitespace`]: spaCy `xx` words, datatrove's sentence regex |
-//! | `SpaCyTokenizer` `ja` / `zh` / `vi` (Sudachi, jieba, pyvi segmenters) | not yet: [`LanguageError::NotImplemented`] |
+//! | `SpaCyTokenizer` `zh` (jieba segmenter: `cmn_Hani`, `yue_Hani`, ...) | [`WordTokenizer::Jieba`]: jieba 0.42.1's `cut`, exact ([`crate::jieba`]; its data from `fetch-jieba.sh`, else [`LanguageError::MissingData`]) |
+//! | `SpaCyTokenizer` `ja` / `vi` (Sudachi, pyvi segmenters) | not yet: [`LanguageError::NotImplemented`] |
 //! | Thai, Burmese, Khmer, Lao, Tibetan, IndicNLP, Kiwi | not yet: [`LanguageError::NotImplemented`] |
 //! | `StanzaTokenizer` (neural, models from a hub) | never: [`LanguageError::Stanza`] |
 //!
@@ -42,6 +43,15 @@ pub enum LanguageError {
         language: String,
         /// Stanza's language code.
         stanza_code: String,
+    },
+    /// The tokenizer's data (a dictionary from a package) is not installed.
+    MissingData {
+        /// The code asked for.
+        language: String,
+        /// datatrove's tokenizer.
+        tokenizer: String,
+        /// Where it was looked for and how to fetch it.
+        message: String,
     },
     /// datatrove uses a tokenizer datamill does not implement yet.
     NotImplemented {
@@ -79,6 +89,14 @@ impl fmt::Display for LanguageError {
                  multi-language rules, datatrove's own fallback for unlisted languages; decisions \
                  then differ from datatrove's for {language:?})"
             ),
+            LanguageError::MissingData {
+                language,
+                tokenizer,
+                message,
+            } => write!(
+                f,
+                "language {language:?}: datatrove tokenizes it with {tokenizer}: {message}"
+            ),
             LanguageError::NotImplemented {
                 language,
                 tokenizer,
@@ -103,6 +121,9 @@ pub enum WordTokenizer {
     /// datatrove's `WhitespaceTokenizer`: words from spaCy's `xx` rules, sentences from
     /// datatrove's regex `(?:(?:\p{Lu}\.)|.)+?[TERMINAL_PUNCTUATION\n]+["'”]?`.
     Whitespace(&'static Tokenizer),
+    /// datatrove's `SpaCyTokenizer("zh")`: spaCy's Chinese tokenizer with the jieba segmenter
+    /// (words from jieba 0.42.1's `cut`, sentences from the sentencizer on spaCy's tokens).
+    Jieba(&'static crate::jieba::Jieba),
 }
 
 impl WordTokenizer {
@@ -110,6 +131,7 @@ impl WordTokenizer {
     pub fn words<'t>(&self, text: &'t str) -> Vec<&'t str> {
         match self {
             WordTokenizer::Spacy(t) | WordTokenizer::Whitespace(t) => t.words(text),
+            WordTokenizer::Jieba(j) => crate::jieba::words(j, text),
         }
     }
 
@@ -118,6 +140,10 @@ impl WordTokenizer {
         match self {
             WordTokenizer::Spacy(t) => t.sentence_count(text),
             WordTokenizer::Whitespace(_) => whitespace_sentences(text).len().max(1),
+            WordTokenizer::Jieba(j) => {
+                let toks = crate::jieba::spacy_tokens(j, text);
+                crate::tokenizer::sentence_starts(text, &toks).len().max(1)
+            }
         }
     }
 
@@ -126,6 +152,9 @@ impl WordTokenizer {
     pub fn sentences<'t>(&self, text: &'t str) -> Vec<&'t str> {
         match self {
             WordTokenizer::Spacy(t) => t.sentences(text),
+            WordTokenizer::Jieba(j) => {
+                crate::tokenizer::sentences_of(text, &crate::jieba::spacy_tokens(j, text))
+            }
             WordTokenizer::Whitespace(_) => {
                 // simple_span_tokenize: one sentence -> the whole text; else each stripped
                 // sentence is found with text.index(sent, start) and ends a span
@@ -266,6 +295,13 @@ pub fn word_tokenizer(language: &str) -> Result<WordTokenizer, LanguageError> {
         tokenizer: what,
     };
     match class {
+        "SpaCyTokenizer" if arg == "zh" => crate::jieba::shared()
+            .map(WordTokenizer::Jieba)
+            .map_err(|message| LanguageError::MissingData {
+                language: language.to_string(),
+                tokenizer: "spaCy's Chinese tokenizer with the jieba 0.42.1 segmenter".into(),
+                message,
+            }),
         "SpaCyTokenizer" => Tokenizer::spacy(arg)
             .map(WordTokenizer::Spacy)
             .ok_or_else(|| {

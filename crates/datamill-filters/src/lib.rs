@@ -48,6 +48,7 @@
 
 mod dt_text;
 pub mod filters;
+pub mod jieba;
 pub mod lang;
 pub mod presets;
 pub mod pystr;

@@ -12,8 +12,9 @@
 //!
 //! `language` is a code of datatrove's tokenizer table (`assets/tokenizer_assignment.csv`:
 //! "eng", "de", "deu", "rus_Cyrl", ...): words (and sentences) come from the tokenizer datatrove
-//! uses for it, reproduced exactly for the 57 spaCy rule-based classes (`xx` included) and
-//! datatrove's whitespace tokenizer; languages datatrove gives Stanza, Sudachi, jieba, PyThaiNLP,
+//! uses for it, reproduced exactly for the 57 spaCy rule-based classes (`xx` included),
+//! datatrove's whitespace tokenizer and jieba (Chinese: `cmn_Hani`, ...; its dictionary from
+//! `fetch-jieba.sh`); languages datatrove gives Stanza, Sudachi, PyThaiNLP,
 //! Kiwi, IndicNLP, ... are refused with an error naming that tokenizer and an alternative, and an
 //! unknown code with the close codes.
 //!

@@ -65,11 +65,13 @@ pub struct Token<'t> {
     pub space_after: bool,
 }
 
+/// A token as byte offsets, with its trailing-space flag (shared with the segmenter-based
+/// tokenizers, which build spaCy's token list from their words).
 #[derive(Debug, Clone, Copy)]
-struct Tok {
-    start: usize,
-    end: usize,
-    ws: bool,
+pub(crate) struct Tok {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) ws: bool,
 }
 
 #[inline]
@@ -213,7 +215,6 @@ pub struct Tokenizer {
     affixes: Affixes,
     /// Special-case matcher patterns by first token text: (pattern tokens).
     matcher: HashMap<&'static str, Vec<Vec<&'static str>>, RandomState>,
-    sent_punct: Vec<&'static str>,
     url: OnceLock<UrlMatcher>,
 }
 
@@ -297,7 +298,6 @@ impl Tokenizer {
                 suffix_digit_by_last,
             },
             matcher: HashMap::with_hasher(RandomState::default()),
-            sent_punct: en_data::SENT_PUNCT.to_vec(),
             url: OnceLock::new(),
         };
         t.with_matcher()
@@ -334,7 +334,6 @@ impl Tokenizer {
             special_keys: data.specials.iter().map(|&(k, _)| k).collect(),
             affixes: Affixes::Patterns(data.patterns),
             matcher: HashMap::with_hasher(RandomState::default()),
-            sent_punct: en_data::SENT_PUNCT.to_vec(),
             url: OnceLock::new(),
         };
         t.with_matcher()
@@ -826,35 +825,12 @@ impl Tokenizer {
             .collect()
     }
 
-    /// Token indices where the sentencizer starts a sentence (the first is always 0).
-    fn sentence_starts(&self, text: &str, toks: &[Tok]) -> Vec<usize> {
-        let mut starts = Vec::new();
-        if toks.is_empty() {
-            return starts;
-        }
-        starts.push(0);
-        let mut seen_period = false;
-        for (i, t) in toks.iter().enumerate() {
-            let s = &text[t.start..t.end];
-            let in_punct = self.sent_punct.contains(&s);
-            if seen_period && !in_punct && !s.chars().all(pystr::is_punct_category) {
-                if i != 0 {
-                    starts.push(i);
-                }
-                seen_period = false;
-            } else if in_punct {
-                seen_period = true;
-            }
-        }
-        starts
-    }
-
     /// `len(split_into_sentences(text, "en"))` of datatrove: the number of sentences the spaCy
     /// sentencizer finds (at least 1, also for an empty text, as datatrove's span arithmetic
     /// gives).
     pub fn sentence_count(&self, text: &str) -> usize {
         let toks = self.raw_tokens(text);
-        self.sentence_starts(text, &toks).len().max(1)
+        sentence_starts(text, &toks).len().max(1)
     }
 
     /// datatrove's `split_into_sentences(text, "en")`: the text cut after the end of each
@@ -862,25 +838,54 @@ impl Tokenizer {
     /// concatenate to `text`.
     pub fn sentences<'t>(&self, text: &'t str) -> Vec<&'t str> {
         let toks = self.raw_tokens(text);
-        let starts = self.sentence_starts(text, &toks);
-        // sentence end offsets (end of the sentence's last token)
-        let mut ends: Vec<usize> = Vec::with_capacity(starts.len());
-        for (k, &s) in starts.iter().enumerate() {
-            let e = starts.get(k + 1).copied().unwrap_or(toks.len());
-            let _ = s;
-            ends.push(toks[e - 1].end);
-        }
-        let mut out = Vec::with_capacity(ends.len().max(1));
-        let mut a = 0usize;
-        if ends.len() > 1 {
-            for &b in &ends[..ends.len() - 1] {
-                out.push(&text[a..b]);
-                a = b;
-            }
-        }
-        out.push(&text[a..]);
-        out
+        sentences_of(text, &toks)
     }
+}
+
+/// Token indices where spaCy's `sentencizer` (default punctuation, the same for every language)
+/// starts a sentence (the first is always 0).
+pub(crate) fn sentence_starts(text: &str, toks: &[Tok]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    if toks.is_empty() {
+        return starts;
+    }
+    starts.push(0);
+    let mut seen_period = false;
+    for (i, t) in toks.iter().enumerate() {
+        let s = &text[t.start..t.end];
+        let in_punct = en_data::SENT_PUNCT.contains(&s);
+        if seen_period && !in_punct && !s.chars().all(pystr::is_punct_category) {
+            if i != 0 {
+                starts.push(i);
+            }
+            seen_period = false;
+        } else if in_punct {
+            seen_period = true;
+        }
+    }
+    starts
+}
+
+/// The text cut after the end of each sentence of `toks` but the last (see
+/// [`Tokenizer::sentences`]).
+pub(crate) fn sentences_of<'t>(text: &'t str, toks: &[Tok]) -> Vec<&'t str> {
+    let starts = sentence_starts(text, toks);
+    // sentence end offsets (end of the sentence's last token)
+    let mut ends: Vec<usize> = Vec::with_capacity(starts.len());
+    for k in 0..starts.len() {
+        let e = starts.get(k + 1).copied().unwrap_or(toks.len());
+        ends.push(toks[e - 1].end);
+    }
+    let mut out = Vec::with_capacity(ends.len().max(1));
+    let mut a = 0usize;
+    if ends.len() > 1 {
+        for &b in &ends[..ends.len() - 1] {
+            out.push(&text[a..b]);
+            a = b;
+        }
+    }
+    out.push(&text[a..]);
+    out
 }
 
 fn next_id() -> usize {
