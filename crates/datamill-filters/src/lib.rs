@@ -46,7 +46,7 @@
 
 #![forbid(unsafe_code)]
 
-mod dt_text;
+pub mod dt_text;
 pub mod filters;
 pub mod jieba;
 pub mod lang;

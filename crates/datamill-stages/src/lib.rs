@@ -149,6 +149,9 @@ registry! {
     "c4_quality" => filter::c4_quality::C4QualityFilter, false;
     "c4_badwords" => filter::c4_badwords::C4BadWordsFilter, false;
     "fineweb_quality" => filter::fineweb_quality::FineWebQualityFilter, false;
+    "c4_paragraph" => filter::c4_paragraph::C4Paragraph, false;
+    "symbol_lines" => annotate::symbol_lines::SymbolLines, false;
+    "unigram_logprob" => filter::unigram_logprob::UnigramLogProb, false;
     "language" => annotate::language::Language, false;
     "pii" => annotate::pii::Pii, false;
     "normalize" => annotate::normalize::Normalize, false;

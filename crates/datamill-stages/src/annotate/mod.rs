@@ -9,4 +9,5 @@ pub mod language;
 pub mod normalize;
 pub mod perplexity;
 pub mod pii;
+pub mod symbol_lines;
 pub mod token_count;

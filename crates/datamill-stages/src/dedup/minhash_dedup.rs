@@ -44,6 +44,20 @@
 //!   and uint64 arithmetic, its bucket order and union-find; the same documents are removed as
 //!   by its 4 stages with one task (checked by a golden test). `ngram`, `bands`, `rows`,
 //!   `seed`, `keep` and `verify` may still be set; `normalize` may not.
+//! - `hash_precision` (default 64; only with `compat = "datatrove"`): 32 is datatrove's
+//!   `HashConfig(precision=32)`: shingles hashed with xxh32, each permuted hash masked to its
+//!   low 32 bits before the minimum is taken, 32-bit signatures (checked by a golden test
+//!   against datatrove on the neardup sample). One corner is not reproduced: datatrove's
+//!   bucket step stops reading a signature file at the first band whose first hash is
+//!   2^32 − 1 (`read_sigs`' `max_hash`), so such a band (all of a document's shingles masked to
+//!   2^32 − 1, about one band in 4 billion) takes no part in its dedup; datamill compares it.
+//! - `save_cluster_id`, `save_cluster_size` (default false; datatrove's `MinhashDedupCluster`
+//!   options of those names, with `load_cluster_ids` / `load_cluster_sizes` of its filter):
+//!   every kept document gets `minhash_cluster_id` (the number of its cluster, the row of
+//!   `clusters.jsonl`: clusters of two or more documents numbered from 0 in input order of
+//!   their first member, as datatrove numbers them with one task; -1 for a document in no
+//!   cluster) and `minhash_cluster_size` (its cluster's document count, 1 when in none).
+//!   Checked against datatrove's fields by the golden test.
 //! - `save_index` (a path, relative to the pipeline file): after deciding, saves every signed
 //!   document of this run (id, length, band keys, and the shingle set with `verify`) as a
 //!   datamill index (kind `minhash`, see `dedup/index.rs`), written to a temporary name and
@@ -132,11 +146,19 @@ pub struct MinhashDedup {
     pub threshold: Option<f64>,
     /// `"first"` (default), `"longest"`, or `"union_find_root"` (with `compat`).
     pub keep: Option<String>,
+    /// 64 (default) or 32 (datatrove's `HashConfig(precision=32)`, with `compat`).
+    pub hash_precision: Option<u32>,
     /// Where to save this run's signatures (an index for later runs).
     pub save_index: Option<String>,
     /// Saved indexes whose documents count as coming before this input.
     #[serde(default)]
     pub against: Vec<String>,
+    /// Write `minhash_cluster_id` on kept documents (datatrove's `save_cluster_id`).
+    #[serde(default)]
+    pub save_cluster_id: bool,
+    /// Write `minhash_cluster_size` on kept documents (datatrove's `save_cluster_size`).
+    #[serde(default)]
+    pub save_cluster_size: bool,
 }
 
 /// The kind of minhash index files.
@@ -167,6 +189,8 @@ struct Minhash {
     seed: u32,
     save_index: Option<PathBuf>,
     against: Vec<PathBuf>,
+    /// `save_cluster_id`, `save_cluster_size`.
+    cluster_fields: (bool, bool),
 }
 
 impl StageSpec for MinhashDedup {
@@ -181,6 +205,22 @@ impl StageSpec for MinhashDedup {
                 ));
             }
         };
+        let precision32 = match (self.hash_precision, datatrove) {
+            (None | Some(64), _) => false,
+            (Some(32), true) => true,
+            (Some(32), false) => {
+                return Err(StageError::config(
+                    "hash_precision",
+                    "32 needs compat = \"datatrove\" (datatrove's HashConfig(precision=32))",
+                ));
+            }
+            (Some(p), _) => {
+                return Err(StageError::config(
+                    "hash_precision",
+                    format!("must be 32 or 64, got {p}"),
+                ));
+            }
+        };
         let norm = match (self.normalize.as_deref(), datatrove) {
             (Some(_), true) => {
                 return Err(StageError::config(
@@ -188,6 +228,7 @@ impl StageSpec for MinhashDedup {
                     "not allowed with compat = \"datatrove\", which uses datatrove's simplify_text and spaCy tokenizer",
                 ));
             }
+            (None, true) if precision32 => Normalize::Datatrove32,
             (None, true) => Normalize::Datatrove,
             (None | Some("words"), false) => Normalize::Words,
             (Some("whitespace"), false) => Normalize::Whitespace,
@@ -274,6 +315,7 @@ impl StageSpec for MinhashDedup {
                 .as_deref()
                 .map(|p| crate::dedup::resolve(&cx.base_dir, p)),
             against: Vec::new(),
+            cluster_fields: (self.save_cluster_id, self.save_cluster_size),
         };
         let against = crate::dedup::index::resolve_against(
             &cx.base_dir,
@@ -341,7 +383,51 @@ impl Minhash {
     }
 }
 
+/// The transform writing `minhash_cluster_id` / `minhash_cluster_size` on kept documents.
+struct ClusterFields {
+    by_ref: std::collections::HashMap<u64, (u32, u32)>,
+    id: bool,
+    size: bool,
+}
+
+impl datamill_core::Stage for ClusterFields {
+    fn process(
+        &self,
+        doc: &mut Doc,
+        cx: &mut datamill_core::StageCx,
+    ) -> Result<datamill_core::Verdict, StageError> {
+        let found = cx
+            .doc_ref()
+            .and_then(|at| self.by_ref.get(&crate::dedup::pack(at)));
+        let (id, size) = found.map_or((-1i64, 1u32), |&(c, n)| (i64::from(c), n));
+        if self.id {
+            doc.set("minhash_cluster_id", &id);
+        }
+        if self.size {
+            doc.set("minhash_cluster_size", &size);
+        }
+        Ok(datamill_core::Verdict::Keep)
+    }
+}
+
 impl GlobalStage for Minhash {
+    fn transform(&self, state: &[u8]) -> Result<Box<dyn datamill_core::Stage + '_>, StageError> {
+        let mut d = datamill_core::codec::Dec::new(state, "minhash_dedup decision");
+        let n = d.len(16)?;
+        let mut by_ref = std::collections::HashMap::with_capacity(n);
+        for _ in 0..n {
+            let at = d.u64()?;
+            let c = d.u32()?;
+            by_ref.insert(at, (c, d.u32()?));
+        }
+        d.end()?;
+        Ok(Box::new(ClusterFields {
+            by_ref,
+            id: self.cluster_fields.0,
+            size: self.cluster_fields.1,
+        }))
+    }
+
     fn summarize(&self, doc: &Doc, out: &mut Vec<u8>) -> Result<(), StageError> {
         let id = doc.id().as_bytes();
         out.extend_from_slice(&(id.len() as u32).to_le_bytes());
@@ -364,7 +450,11 @@ impl GlobalStage for Minhash {
             }
             out.push(1);
             b.sig.resize(self.a.len(), 0);
-            hashing::signature(&b.shingles, &self.a, &self.b, &mut b.sig);
+            if self.norm == Normalize::Datatrove32 {
+                hashing::signature32(&b.shingles, &self.a, &self.b, &mut b.sig);
+            } else {
+                hashing::signature(&b.shingles, &self.a, &self.b, &mut b.sig);
+            }
             for band in b.sig.chunks_exact(self.rows) {
                 if self.datatrove {
                     for v in band {
@@ -501,11 +591,11 @@ impl Decider for MinhashDecider<'_> {
         let res = self.decide(verdicts);
         self.store.cleanup();
         let _ = std::fs::remove_dir_all(&self.work);
-        res?;
+        let state = res?;
         if let Some(w) = self.save.take() {
             w.finish()?;
         }
-        Ok(None)
+        Ok(state)
     }
 }
 
@@ -593,7 +683,9 @@ struct Summary {
 }
 
 impl MinhashDecider<'_> {
-    fn decide(&mut self, verdicts: &mut Verdicts) -> Result<(), StageError> {
+    /// Decides; returns the transform's state when cluster fields are written: per kept
+    /// document of a cluster (by reference), its cluster number and size.
+    fn decide(&mut self, verdicts: &mut Verdicts) -> Result<Option<Vec<u8>>, StageError> {
         let st = self.st;
         self.store.seal().map_err(|e| io_err(&self.work, e))?;
         if let Some(mut w) = self.ids.take() {
@@ -795,7 +887,28 @@ impl MinhashDecider<'_> {
             spills: self.store.spills,
             sorted_runs: self.store.runs.load(Ordering::Relaxed),
         };
-        self.write_report(&clusters, &summary, &needed, &ids)
+        self.write_report(&clusters, &summary, &needed, &ids)?;
+        if self.st.cluster_fields == (false, false) {
+            return Ok(None);
+        }
+        let mut kept: Vec<(u64, u32, u32)> = clusters
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.0 >= m)
+            .map(|(i, (k, members))| {
+                let at = crate::dedup::pack(self.refs[(k - m) as usize]);
+                (at, i as u32, members.len() as u32)
+            })
+            .collect();
+        kept.sort_unstable();
+        let mut e = datamill_core::codec::Enc::default();
+        e.len(kept.len());
+        for (at, c, n) in kept {
+            e.u64(at);
+            e.u32(c);
+            e.u32(n);
+        }
+        Ok(Some(e.finish()))
     }
 
     /// The ids of every member of `clusters`: the members sorted, and their ids.

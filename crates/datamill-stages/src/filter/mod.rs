@@ -28,7 +28,9 @@ datatrove_stages! {
 /// `c4_badwords` adds a per-document language and a deterministic `keep_fraction` to the rule
 /// (its stage is in `datatrove.rs`).
 pub use datamill_filters::filters::c4_badwords;
+pub mod c4_paragraph;
 pub mod length;
 pub mod metadata;
 pub mod regex_match;
+pub mod unigram_logprob;
 pub mod url_filter;

@@ -107,6 +107,20 @@ pub fn signature(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
     }
 }
 
+/// The 32-bit MinHash signature datatrove computes with `HashConfig(precision=32)`:
+/// `out[i] = min over x of (((x·a[i] + b[i]) mod 2^64) mod (2^61 − 1)) & (2^32 − 1)` (the mask
+/// before the minimum).
+pub fn signature32(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
+    debug_assert!(a.len() == b.len() && a.len() == out.len());
+    for (j, o) in out.iter_mut().enumerate() {
+        let mut m = u64::MAX;
+        for &x in shingles {
+            m = m.min(mod_mersenne(x.wrapping_mul(a[j]).wrapping_add(b[j])) & 0xffff_ffff);
+        }
+        *o = m;
+    }
+}
+
 /// Jaccard similarity of two sorted, deduplicated hash sets.
 pub fn jaccard(a: &[u32], b: &[u32]) -> f64 {
     if a.is_empty() && b.is_empty() {

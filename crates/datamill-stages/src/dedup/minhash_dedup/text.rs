@@ -14,6 +14,8 @@ pub enum Normalize {
     Simplify,
     /// datatrove 0.10.1 exactly: `simplify_text`, then spaCy's blank-English tokenizer.
     Datatrove,
+    /// As [`Normalize::Datatrove`], the n-grams hashed with xxh32 (`HashConfig(precision=32)`).
+    Datatrove32,
 }
 
 /// Reusable buffers for [`shingles`].
@@ -59,7 +61,7 @@ pub fn shingles(text: &str, norm: Normalize, n: usize, s: &mut Scratch, out: &mu
                 s.ends.push(s.buf.len());
             }
         }
-        Normalize::Datatrove => {
+        Normalize::Datatrove | Normalize::Datatrove32 => {
             let simple = dt::simplify_text(text);
             let words = datamill_filters::tokenizer::Tokenizer::english().words(&simple);
             if words.len() < n {
@@ -74,7 +76,11 @@ pub fn shingles(text: &str, norm: Normalize, n: usize, s: &mut Scratch, out: &mu
                     }
                     s.buf.push_str(t);
                 }
-                out.push(xxhash_rust::xxh64::xxh64(s.buf.as_bytes(), 0));
+                out.push(if norm == Normalize::Datatrove32 {
+                    u64::from(xxhash_rust::xxh32::xxh32(s.buf.as_bytes(), 0))
+                } else {
+                    xxhash_rust::xxh64::xxh64(s.buf.as_bytes(), 0)
+                });
             }
             return;
         }
