@@ -106,7 +106,7 @@ struct Built {
     field: String,
     values: Option<Vec<Value>>,
     /// Bounds: (the bound, which orderings pass).
-    bounds: Vec<(Value, fn(Ordering) -> bool)>,
+    bounds: Vec<(Value, Pass)>,
     contains: Option<Value>,
     action: Action,
     missing: Missing,
@@ -114,13 +114,16 @@ struct Built {
 
 use std::cmp::Ordering;
 
+/// Which orderings of the field against a bound pass (`Ordering::is_gt`, ...).
+type Pass = fn(Ordering) -> bool;
+
 impl StageSpec for Metadata {
     fn build(&self, _: &BuildCx) -> Result<Step, StageError> {
         let json = |name: &str, v: &toml::Value| {
             serde_json::to_value(v).map_err(|e| StageError::config(name, e.to_string()))
         };
         let mut bounds = Vec::new();
-        let ops: [(&str, &Option<toml::Value>, fn(Ordering) -> bool); 4] = [
+        let ops: [(&str, &Option<toml::Value>, Pass); 4] = [
             ("gt", &self.gt, Ordering::is_gt),
             ("ge", &self.ge, Ordering::is_ge),
             ("lt", &self.lt, Ordering::is_lt),
