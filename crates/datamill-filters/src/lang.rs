@@ -13,12 +13,14 @@
 //! | `WhitespaceTokenizer` | [`WordTokenizer::Whitespace`]: spaCy `xx` words, datatrove's sentence regex |
 //! | `SpaCyTokenizer` `zh` (jieba segmenter: `cmn_Hani`, `yue_Hani`, ...) | [`WordTokenizer::Jieba`]: jieba 0.42.1's `cut`, exact ([`crate::jieba`]; its data from `fetch-jieba.sh`, else [`LanguageError::MissingData`]) |
 //! | `SpaCyTokenizer` `ja` / `vi` (Sudachi, pyvi segmenters) | not yet: [`LanguageError::NotImplemented`] |
-//! | Thai, Burmese, Khmer, Lao, Tibetan, IndicNLP, Kiwi | not yet: [`LanguageError::NotImplemented`] |
+//! | `IndicNLPTokenizer` (hi, ur, bn, ta, ... : 61 codes) | [`WordTokenizer::IndicNlp`]: the Indic NLP Library's `trivial_tokenize` and `sentence_split`, exact ([`crate::indic`]); Urdu sentences (urduhack) not reproduced |
+//! | Thai, Burmese, Khmer, Lao, Tibetan, Kiwi | not yet: [`LanguageError::NotImplemented`] |
 //! | `StanzaTokenizer` (neural, models from a hub) | never: [`LanguageError::Stanza`] |
 //!
 //! Nothing falls back to English silently: a code datatrove does not know is an error listing
 //! close codes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
@@ -124,14 +126,51 @@ pub enum WordTokenizer {
     /// datatrove's `SpaCyTokenizer("zh")`: spaCy's Chinese tokenizer with the jieba segmenter
     /// (words from jieba 0.42.1's `cut`, sentences from the sentencizer on spaCy's tokens).
     Jieba(&'static crate::jieba::Jieba),
+    /// datatrove's `IndicNLPTokenizer(lang)`: the Indic NLP Library's `trivial_tokenize` and
+    /// `sentence_split` for its language argument (`hi`, `ur`, `bn`, `ta`, ...).
+    IndicNlp(&'static str),
 }
 
 impl WordTokenizer {
     /// datatrove's `split_into_words(text, language)`: tokens, stripped, empty ones dropped.
-    pub fn words<'t>(&self, text: &'t str) -> Vec<&'t str> {
+    /// Words are slices of `text`, except where a tokenizer rewrites (the Indic NLP Library
+    /// joins `1 , 000` into `1,000`).
+    pub fn words<'t>(&self, text: &'t str) -> Vec<Cow<'t, str>> {
         match self {
-            WordTokenizer::Spacy(t) | WordTokenizer::Whitespace(t) => t.words(text),
-            WordTokenizer::Jieba(j) => crate::jieba::words(j, text),
+            WordTokenizer::Spacy(t) | WordTokenizer::Whitespace(t) => {
+                t.words(text).into_iter().map(Cow::Borrowed).collect()
+            }
+            WordTokenizer::Jieba(j) => crate::jieba::words(j, text)
+                .into_iter()
+                .map(Cow::Borrowed)
+                .collect(),
+            WordTokenizer::IndicNlp(lang) => crate::indic::words(text, lang),
+        }
+    }
+
+    /// Whether datatrove can split sentences in this language with this tokenizer (not Urdu's
+    /// `urduhack`).
+    pub fn splits_sentences(&self) -> bool {
+        !matches!(self, WordTokenizer::IndicNlp("ur"))
+    }
+
+    /// `split_into_sentences`, or why datatrove cannot ([`crate::indic::SentenceError`]: it
+    /// raises `ValueError`, or the splitter is not reproduced).
+    pub fn try_sentences<'t>(
+        &self,
+        text: &'t str,
+    ) -> Result<Vec<&'t str>, crate::indic::SentenceError> {
+        match self {
+            WordTokenizer::IndicNlp(lang) => crate::indic::sentences(text, lang),
+            _ => Ok(self.sentences(text)),
+        }
+    }
+
+    /// `len(split_into_sentences(text))`, or why datatrove cannot give it.
+    pub fn try_sentence_count(&self, text: &str) -> Result<usize, crate::indic::SentenceError> {
+        match self {
+            WordTokenizer::IndicNlp(lang) => crate::indic::sentences(text, lang).map(|s| s.len()),
+            _ => Ok(self.sentence_count(text)),
         }
     }
 
@@ -140,6 +179,7 @@ impl WordTokenizer {
         match self {
             WordTokenizer::Spacy(t) => t.sentence_count(text),
             WordTokenizer::Whitespace(_) => whitespace_sentences(text).len().max(1),
+            WordTokenizer::IndicNlp(_) => self.try_sentence_count(text).unwrap_or(1),
             WordTokenizer::Jieba(j) => {
                 let toks = crate::jieba::spacy_tokens(j, text);
                 crate::tokenizer::sentence_starts(text, &toks).len().max(1)
@@ -152,6 +192,7 @@ impl WordTokenizer {
     pub fn sentences<'t>(&self, text: &'t str) -> Vec<&'t str> {
         match self {
             WordTokenizer::Spacy(t) => t.sentences(text),
+            WordTokenizer::IndicNlp(_) => self.try_sentences(text).unwrap_or_else(|_| vec![text]),
             WordTokenizer::Jieba(j) => {
                 crate::tokenizer::sentences_of(text, &crate::jieba::spacy_tokens(j, text))
             }
@@ -324,9 +365,7 @@ pub fn word_tokenizer(language: &str) -> Result<WordTokenizer, LanguageError> {
         "KhmerTokenizer" => Err(not_impl("khmer-nltk's tokenizer".into())),
         "LaoTokenizer" => Err(not_impl("LaoNLP's tokenizer".into())),
         "TibetanTokenizer" => Err(not_impl("botok's Tibetan tokenizer".into())),
-        "IndicNLPTokenizer" => Err(not_impl(format!(
-            "the Indic NLP Library's trivial tokenizer ({language})"
-        ))),
+        "IndicNLPTokenizer" => Ok(WordTokenizer::IndicNlp(arg)),
         "KiwiTokenizer" => Err(not_impl("Kiwi (kiwipiepy)".into())),
         other => Err(not_impl(other.to_string())),
     }

@@ -48,6 +48,8 @@
 
 pub mod dt_text;
 pub mod filters;
+pub mod indic;
+mod indic_data;
 pub mod jieba;
 pub mod lang;
 pub mod presets;

@@ -15,8 +15,8 @@
 //! "eng", "de", "deu", "rus_Cyrl", ...): words (and sentences) come from the tokenizer datatrove
 //! uses for it, reproduced exactly for the 57 spaCy rule-based classes (`xx` included),
 //! datatrove's whitespace tokenizer and jieba (Chinese: `cmn_Hani`, ...; its dictionary from
-//! `fetch-jieba.sh`); languages datatrove gives Stanza, Sudachi, PyThaiNLP,
-//! Kiwi, IndicNLP, ... are refused with an error naming that tokenizer and an alternative, and an
+//! `fetch-jieba.sh`) and the Indic NLP Library's rules (Hindi, Bengali, Tamil, Urdu, ...);
+//! languages datatrove gives Stanza, Sudachi, PyThaiNLP, Kiwi, ... are refused with an error naming that tokenizer and an alternative, and an
 //! unknown code with the close codes.
 //!
 //! Drop reasons: `lorem_ipsum`, `curly_bracket`, `too_few_sentences`.
@@ -155,7 +155,18 @@ fn remove_citations(line: &str) -> std::borrow::Cow<'_, str> {
 impl C4QualityFilter {
     /// Check the parameters.
     pub fn validate(&self) -> Result<(), ParamError> {
-        lang::word_tokenizer(&self.language).map_err(ParamError::language)?;
+        let tok = lang::word_tokenizer(&self.language).map_err(ParamError::language)?;
+        if !tok.splits_sentences() {
+            return Err(ParamError::new(
+                "language",
+                format!(
+                    "c4_quality counts sentences, and datatrove splits {:?} sentences with \
+                     urduhack, which datamill does not reproduce (gopher_quality, \
+                     gopher_repetition and fineweb_quality work for this language)",
+                    self.language
+                ),
+            ));
+        }
         for (n, v) in [
             ("min_num_sentences", self.min_num_sentences),
             ("min_words_per_line", self.min_words_per_line),
@@ -180,8 +191,14 @@ impl C4QualityFilter {
         let lines: Vec<&str> = if self.split_paragraph {
             pystr::splitlines(text)
         } else {
-            tok.sentences(text)
+            match tok.try_sentences(text) {
+                Ok(s) => s,
+                Err(_) => return FilterResult::drop(super::VALUE_ERROR),
+            }
         };
+        // datatrove counts the sentences of every kept line; only a tokenizer that can raise
+        // (the Indic NLP Library's) needs them all, the others stop once the minimum is reached
+        let all_lines = matches!(tok, lang::WordTokenizer::IndicNlp(_));
         let mut num_sentences: i64 = 0;
         let mut kept: Vec<std::borrow::Cow<'_, str>> = Vec::new();
         for line in lines {
@@ -228,9 +245,13 @@ impl C4QualityFilter {
                 continue;
             }
             // only the comparison with min_num_sentences matters: stop counting once reached
-            if self.min_num_sentences != -1 && num_sentences < self.min_num_sentences {
+            if self.min_num_sentences != -1 && (all_lines || num_sentences < self.min_num_sentences)
+            {
                 num_sentences += if self.split_paragraph {
-                    tok.sentence_count(&line) as i64
+                    match tok.try_sentence_count(&line) {
+                        Ok(n) => n as i64,
+                        Err(_) => return FilterResult::drop(super::VALUE_ERROR),
+                    }
                 } else {
                     1
                 };

@@ -15,8 +15,8 @@
 //! "eng", "de", "deu", "rus_Cyrl", ...): words (and sentences) come from the tokenizer datatrove
 //! uses for it, reproduced exactly for the 57 spaCy rule-based classes (`xx` included),
 //! datatrove's whitespace tokenizer and jieba (Chinese: `cmn_Hani`, ...; its dictionary from
-//! `fetch-jieba.sh`); languages datatrove gives Stanza, Sudachi, PyThaiNLP,
-//! Kiwi, IndicNLP, ... are refused with an error naming that tokenizer and an alternative, and an
+//! `fetch-jieba.sh`) and the Indic NLP Library's rules (Hindi, Bengali, Tamil, Urdu, ...);
+//! languages datatrove gives Stanza, Sudachi, PyThaiNLP, Kiwi, ... are refused with an error naming that tokenizer and an alternative, and an
 //! unknown code with the close codes.
 //!
 //! `preset = "fineweb2"` (with `language`, e.g. "deu_Latn") sets what FineWeb-2 set for that
@@ -166,6 +166,7 @@ impl GopherQualityFilter {
             Ok(t) => t.words(text),
             Err(drop) => return drop,
         };
+        let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
         self.filter_words(text, &words)
     }
 

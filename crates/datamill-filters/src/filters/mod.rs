@@ -19,6 +19,10 @@ pub use gopher_repetition::GopherRepetitionFilter;
 /// crash the pipeline; we drop the document with this reason instead of panicking.
 pub const ZERO_DIVISION: &str = "datatrove_error:ZeroDivisionError";
 
+/// The reason used where datatrove raises `ValueError`: its `simple_span_tokenize` cannot find a
+/// sentence the Indic NLP Library's splitter joined with a space that is not in the text.
+pub const VALUE_ERROR: &str = "datatrove_error:ValueError";
+
 /// Outcome of a filter on one document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FilterResult {
