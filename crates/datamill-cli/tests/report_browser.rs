@@ -153,7 +153,15 @@ fn check_report(chrome: &Path, pipeline: &str, name: &str) -> String {
     let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{name}.png"));
     let page = open(chrome, &d.path().join("report.html"), Some(&png));
     assert!(page.console.is_empty(), "console: {:#?}", page.console);
-    for id in ["funnel", "examples", "distributions", "dedup", "facts"] {
+    for id in [
+        "funnel",
+        "examples",
+        "rewrites",
+        "overlap",
+        "distributions",
+        "dedup",
+        "facts",
+    ] {
         assert!(
             page.dom.contains(&format!("<section id=\"{id}\"")),
             "section {id} missing"
@@ -195,6 +203,25 @@ fn check_report(chrome: &Path, pipeline: &str, name: &str) -> String {
         }
     }
     assert!(!page.dom.contains("<script"), "the report holds no script");
+    // Overlap: the per-document stages replayed on a sample, drawn as an UpSet chart; when the
+    // sample is the whole input, the first stage's count is the run's.
+    assert!(
+        page.dom.contains("data-overlap-docs=\""),
+        "no overlap sample"
+    );
+    if page.dom.contains(" — the whole input") {
+        let first = stats["stages"][0]["dropped"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>();
+        assert!(
+            page.dom.contains(&format!("<tr data-stage=\"0\">"))
+                && page.dom.contains(&format!("data-first=\"{first}\"")),
+            "the overlap's first stage does not drop what the run did ({first})"
+        );
+    }
     // Distributions: text length in characters and words, kept vs dropped, as SVG charts.
     for f in ["characters", "words"] {
         let at = page
@@ -214,6 +241,8 @@ fn quickstart_report_in_a_browser() {
         dom.contains("data-dedup-clusters=\""),
         "no exact_dedup clusters"
     );
+    // The overlap of the quickstart's filters, as an UpSet chart.
+    assert!(dom.contains("<div class=\"upset\"><svg"), "no UpSet chart");
 }
 
 #[test]
@@ -238,14 +267,19 @@ fn corpus_script_in_a_dropped_document_does_not_run() {
                 <img src=x onerror=\"document.body.setAttribute('data-pwned','2')\"> EVIL marker";
     let docs = [
         serde_json::json!({"id": "<b>evil</b>", "text": evil}),
-        serde_json::json!({"id": "fine", "text": "a harmless document"}),
+        serde_json::json!({"id": "fine", "text": "a harmless document\nshared line here"}),
+        // Rewritten (normalize: line ends; line_dedup: the shared line), not dropped.
+        serde_json::json!({"id": "<i>rewritten</i>", "text":
+            "<script>document.body.setAttribute('data-pwned','3')</script>\r\nshared line here\r\n"}),
     ];
     let input: String = docs.iter().map(|v| format!("{v}\n")).collect();
     std::fs::write(d.path().join("in.jsonl"), input).unwrap();
     std::fs::write(
         d.path().join("p.toml"),
-        "version = 1\n[input]\npaths = [\"in.jsonl\"]\n[[stage]]\ntype = \"regex\"\n\
-         pattern = \"EVIL\"\nreason = \"evil\"\n[output]\nexcluded = true\n",
+        "version = 1\n[input]\npaths = [\"in.jsonl\"]\n[[stage]]\ntype = \"normalize\"\n\
+         [[stage]]\ntype = \"regex\"\npattern = \"EVIL\"\nreason = \"evil\"\n\
+         [[stage]]\ntype = \"line_dedup\"\nkeep_first = true\nmin_chars = 5\n\
+         [output]\nexcluded = true\n",
     )
     .unwrap();
     let out = d.path().join("out");
@@ -262,6 +296,22 @@ fn corpus_script_in_a_dropped_document_does_not_run() {
     );
     assert!(page.dom.contains("<mark>EVIL</mark>"));
     assert!(page.dom.contains("&lt;b&gt;evil&lt;/b&gt;"));
+    // Before/after of both rewriting stages, as text.
+    for s in [0, 2] {
+        assert!(
+            page.dom.contains(&format!("data-rewrite-stage=\"{s}\"")),
+            "no before/after for stage {s}"
+        );
+    }
+    assert!(
+        page.dom
+            .contains("<code>&lt;i&gt;rewritten&lt;/i&gt;</code>")
+    );
+    assert!(
+        page.dom.contains("<span class=\"d\">- shared line here"),
+        "{}",
+        page.dom
+    );
 
     // Control: the same text pasted unescaped does build elements and reach the console, so
     // the checks above can fail.

@@ -47,6 +47,10 @@ pub struct Doc {
     /// True once the document differs from `raw`.
     dirty: bool,
     text_key: Box<str>,
+    /// Whether [`Doc::set_text`] keeps the text it replaces (see [`Doc::keep_earlier_text`]).
+    keep_earlier: bool,
+    /// The text before the first change since `keep_earlier` was set.
+    earlier: Option<String>,
 }
 
 /// Why a JSON line could not become a [`Doc`]; the reader quarantines the line with it.
@@ -108,6 +112,8 @@ impl Doc {
             fields,
             dirty: true,
             text_key: "text".into(),
+            keep_earlier: false,
+            earlier: None,
         }
     }
 
@@ -284,6 +290,8 @@ impl Doc {
             fields,
             dirty,
             text_key: names.text.as_str().into(),
+            keep_earlier: false,
+            earlier: None,
         })
     }
 
@@ -300,9 +308,27 @@ impl Doc {
     /// Replaces the text.
     pub fn set_text(&mut self, text: String) {
         if text != self.text {
-            self.text = text;
+            let old = std::mem::replace(&mut self.text, text);
+            if self.keep_earlier && self.earlier.is_none() {
+                self.earlier = Some(old);
+            }
             self.dirty = true;
         }
+    }
+
+    /// From now on, the first [`Doc::set_text`] that changes the text keeps the text it
+    /// replaced (moved, not copied) until [`Doc::take_earlier_text`]. The executor asks this
+    /// of a few documents per stage for the report's before/after examples.
+    pub fn keep_earlier_text(&mut self) {
+        self.keep_earlier = true;
+        self.earlier = None;
+    }
+
+    /// The text as it was when [`Doc::keep_earlier_text`] was called, if it has changed since
+    /// (`None`: unchanged, or not asked); stops keeping.
+    pub fn take_earlier_text(&mut self) -> Option<String> {
+        self.keep_earlier = false;
+        self.earlier.take()
     }
 
     /// True when the document differs from the JSON it was read from (or was not read from
@@ -556,6 +582,27 @@ impl<'de> Visitor<'de> for KeySeed {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn earlier_text_is_kept_only_when_asked_and_changed() {
+        let mut d = Doc::new("a", "one");
+        d.set_text("two".into());
+        assert_eq!(d.take_earlier_text(), None, "not asked");
+        d.keep_earlier_text();
+        d.set_text("two".into());
+        assert_eq!(d.take_earlier_text(), None, "unchanged");
+        d.keep_earlier_text();
+        d.set_text("three".into());
+        d.set_text("four".into());
+        assert_eq!(
+            d.take_earlier_text().as_deref(),
+            Some("two"),
+            "the first text kept"
+        );
+        d.set_text("five".into());
+        assert_eq!(d.take_earlier_text(), None, "stopped keeping");
+        assert_eq!(d.text(), "five");
+    }
     use super::*;
 
     fn parse(line: &str) -> Result<Doc, ParseProblem> {

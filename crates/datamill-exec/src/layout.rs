@@ -80,6 +80,12 @@ impl Layout {
         self.pass_dir(k).join(format!("{}.notes", stem(u)))
     }
 
+    /// The before/after examples task (`k`, `u`) keeps of the stages that rewrote text
+    /// ([`crate::changes`]).
+    pub fn changes(&self, k: usize, u: usize) -> PathBuf {
+        self.pass_dir(k).join(format!("{}.changes.json", stem(u)))
+    }
+
     /// The documents task (`k`, `u`) hands to pass `k + 1` (`suffix`: the codec's, e.g.
     /// `.zst`).
     pub fn hand_over(&self, k: usize, u: usize, suffix: &str) -> PathBuf {

@@ -519,6 +519,7 @@ impl<'a> Runner<'a> {
         };
         let mut notes = Enc::default();
         let mut has_notes = false;
+        let mut changes = crate::changes::Changes::default();
         // A later pass that reads the input again skips what pass 0 already counted.
         let replay = k > 0 && pass.reads == Source::Input;
         let mut reader = match pass.reads {
@@ -629,6 +630,7 @@ impl<'a> Runner<'a> {
                 Record::Doc(d, bytes) => (d, bytes),
             };
             self.progress.docs.fetch_add(1, Ordering::Relaxed);
+            let id_hash = crate::changes::id_hash(&doc);
             if k == 0 {
                 stats.input_docs += 1;
                 stats.input_bytes += bytes;
@@ -651,9 +653,14 @@ impl<'a> Runner<'a> {
                 if let Some(t) = &a.transform {
                     let start = Instant::now();
                     cx.set_doc_ref(Some(at));
+                    let track = changes.wants(g, id_hash);
+                    if track {
+                        doc.keep_earlier_text();
+                    }
                     let verdict = t
                         .process(&mut doc, &mut cx)
                         .map_err(|e| stage_err(p, g, format!("document {}: {e}", doc.id())))?;
+                    let earlier = if track { doc.take_earlier_text() } else { None };
                     cx.set_doc_ref(None);
                     let st = &mut stats.stages[g];
                     st.seconds += start.elapsed().as_secs_f64();
@@ -668,6 +675,9 @@ impl<'a> Runner<'a> {
                         drop_doc(&mut doc, g, &reason, None, &mut stats, &mut excluded)?;
                         continue;
                     }
+                    if let Some(before) = earlier {
+                        changes.offer(g, id_hash, &doc, &before);
+                    }
                 }
                 stats.stages[g].kept += 1;
                 let tokens_out = self.doc_tokens(g, &doc);
@@ -679,9 +689,14 @@ impl<'a> Runner<'a> {
                 };
                 let tokens_in = self.doc_tokens(i, &doc);
                 let t = Instant::now();
+                let track = changes.wants(i, id_hash);
+                if track {
+                    doc.keep_earlier_text();
+                }
                 let verdict = stage
                     .process(&mut doc, &mut cx)
                     .map_err(|e| stage_err(p, i, format!("document {}: {e}", doc.id())))?;
+                let earlier = if track { doc.take_earlier_text() } else { None };
                 let st = &mut stats.stages[i];
                 st.seconds += t.elapsed().as_secs_f64();
                 st.input += 1;
@@ -692,6 +707,9 @@ impl<'a> Runner<'a> {
                 match verdict {
                     Verdict::Keep => {
                         st.kept += 1;
+                        if let Some(before) = earlier {
+                            changes.offer(i, id_hash, &doc, &before);
+                        }
                         // The token_count stage itself: its count, now written.
                         count_tokens(st, "tokens_out", self.doc_tokens(i + 1, &doc));
                     }
@@ -751,6 +769,11 @@ impl<'a> Runner<'a> {
         }
         if has_notes {
             write_atomic(&notes_path, &notes.finish())?;
+        }
+        if !changes.is_empty() {
+            let path = l.changes(k, unit);
+            let json = serde_json::to_vec(&changes).map_err(|e| state_err(&path, e))?;
+            write_atomic(&path, &json)?;
         }
         let done = TaskDone {
             stats,

@@ -136,6 +136,109 @@ pub fn histogram(h: &Histogram) -> Result<String, datamill_plot::PlotError> {
     })
 }
 
+/// An UpSet chart: one row per set (its size as a bar on the left), one column per
+/// intersection (its size as a bar on top, its member sets as filled dots below).
+pub struct UpSet<'a> {
+    /// The sets' names, top to bottom.
+    pub sets: &'a [String],
+    /// Each set's size.
+    pub sizes: &'a [usize],
+    /// The intersections, left to right: member sets, size.
+    pub columns: &'a [(Vec<usize>, usize)],
+}
+
+/// The UpSet chart as an SVG document (drawn in pixel coordinates with plotters' elements).
+pub fn upset(u: &UpSet) -> Result<String, datamill_plot::PlotError> {
+    let rows = u.sets.len().max(1);
+    let cols = u.columns.len().max(1);
+    let (left, label_w, top, row_h, col_w) = (150.0, 170.0, 170.0, 24.0, 30.0);
+    let width = (left + label_w + col_w * cols as f64 + 30.0).max(420.0);
+    let height = top + row_h * rows as f64 + 40.0;
+    let max_col = u.columns.iter().map(|c| c.1).max().unwrap_or(1).max(1) as f64;
+    let max_set = u.sizes.iter().copied().max().unwrap_or(1).max(1) as f64;
+    svg_string((width as u32, height as u32), |root, px: Px| {
+        root.fill(&WHITE).map_err(err)?;
+        let p = |x: f64, y: f64| (px.i(x), px.i(y));
+        let dark = RGBColor(45, 55, 72);
+        let blue = RGBColor(60, 125, 217);
+        let grey = RGBColor(215, 219, 224);
+        let font = ("sans-serif", px.f(11.0)).into_font();
+        let x0 = left + label_w;
+        let matrix_top = top + 10.0;
+        // Column bars and their counts.
+        for (j, (members, n)) in u.columns.iter().enumerate() {
+            let cx = x0 + col_w * (j as f64 + 0.5);
+            let h = (top - 30.0) * *n as f64 / max_col;
+            root.draw(&Rectangle::new(
+                [p(cx - 9.0, top - h), p(cx + 9.0, top)],
+                dark.filled(),
+            ))
+            .map_err(err)?;
+            root.draw(&Text::new(
+                n.to_string(),
+                p(cx - 4.0 * n.to_string().len() as f64 / 1.2, top - h - 14.0),
+                font.clone(),
+            ))
+            .map_err(err)?;
+            // The matrix: a dot per set, filled for members, joined by a line.
+            for i in 0..u.sets.len() {
+                let cy = matrix_top + row_h * (i as f64 + 0.5);
+                let member = members.contains(&i);
+                root.draw(&Circle::new(
+                    p(cx, cy),
+                    px.u(6.0),
+                    if member { dark.filled() } else { grey.filled() },
+                ))
+                .map_err(err)?;
+            }
+            if let (Some(a), Some(b)) = (members.iter().min(), members.iter().max())
+                && a != b
+            {
+                let ya = matrix_top + row_h * (*a as f64 + 0.5);
+                let yb = matrix_top + row_h * (*b as f64 + 0.5);
+                root.draw(&PathElement::new(
+                    vec![p(cx, ya), p(cx, yb)],
+                    dark.stroke_width(px.u(2.0)),
+                ))
+                .map_err(err)?;
+            }
+        }
+        // Set rows: name and a bar of its size (right-aligned at the labels).
+        for (i, name) in u.sets.iter().enumerate() {
+            let cy = matrix_top + row_h * (i as f64 + 0.5);
+            let n = u.sizes.get(i).copied().unwrap_or(0);
+            let w = (left - 50.0) * n as f64 / max_set;
+            root.draw(&Rectangle::new(
+                [p(left - 10.0 - w, cy - 7.0), p(left - 10.0, cy + 7.0)],
+                blue.mix(0.8).filled(),
+            ))
+            .map_err(err)?;
+            root.draw(&Text::new(
+                n.to_string(),
+                p(left - 14.0 - w - 7.0 * n.to_string().len() as f64, cy - 6.0),
+                font.clone(),
+            ))
+            .map_err(err)?;
+            let label: String = name.chars().take(26).collect();
+            root.draw(&Text::new(label, p(left, cy - 6.0), font.clone()))
+                .map_err(err)?;
+        }
+        root.draw(&Text::new(
+            "documents dropped by exactly these stages (columns)",
+            p(4.0, 4.0),
+            font.clone(),
+        ))
+        .map_err(err)?;
+        root.draw(&Text::new(
+            "each stage alone",
+            p(4.0, top - 18.0),
+            font.clone(),
+        ))
+        .map_err(err)?;
+        root.present().map_err(err)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +268,21 @@ mod tests {
         assert!(svg.contains("viewBox=\"0 0 2240 960\""));
         assert!(!svg.contains("<b>"), "labels escaped");
         assert!(svg.contains("min = 0.5"));
+    }
+
+    #[test]
+    fn upset_draws_a_dot_per_set_and_column() {
+        let sets = vec!["length".to_string(), "<i>regex</i>".to_string()];
+        let svg = upset(&UpSet {
+            sets: &sets,
+            sizes: &[7, 3],
+            columns: &[(vec![0], 5), (vec![0, 1], 2), (vec![1], 1)],
+        })
+        .unwrap();
+        assert!(svg.starts_with("<svg"));
+        assert_eq!(svg.matches("<circle").count(), 6, "2 sets x 3 columns");
+        assert!(!svg.contains("<i>"), "labels escaped");
+        // One line joins the two members of the second column.
+        assert_eq!(svg.matches("<polyline").count(), 1);
     }
 }

@@ -101,6 +101,10 @@ mark{background:#ffe066;padding:0 1px}
 .muted{color:#6b7580}
 pre.src{background:#f4f5f7;padding:8px;overflow:auto;font-size:12px}
 details>summary{cursor:pointer;margin:4px 0}
+pre.diff{white-space:pre-wrap;word-break:break-word;margin:4px 0;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;max-height:24em;overflow:auto}
+pre.diff span{display:block}
+.d{background:#fdecea}.i{background:#e6f4ea}.gap{color:#8a939c}
+del{background:#f3aaa2;text-decoration:none}ins{background:#97d5a8;text-decoration:none}
 svg text{font-family:system-ui,sans-serif}
 "#;
 

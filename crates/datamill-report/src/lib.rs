@@ -17,6 +17,8 @@
 pub mod charts;
 pub mod html;
 pub mod load;
+pub mod replay;
+pub mod rewrites;
 pub mod samples;
 pub mod sections;
 
@@ -51,6 +53,8 @@ pub struct Options {
     pub max_excluded_bytes: u64,
     /// Bytes of output shards read at most for the kept side of the distributions.
     pub max_output_bytes: u64,
+    /// Input documents sampled for the overlap of the drop rules (0: no overlap section).
+    pub overlap_docs: usize,
 }
 
 impl Default for Options {
@@ -59,6 +63,7 @@ impl Default for Options {
             examples: 20,
             max_excluded_bytes: 2 << 30,
             max_output_bytes: 256 << 20,
+            overlap_docs: 2000,
         }
     }
 }
@@ -72,6 +77,10 @@ pub fn build(out: &Path, opts: &Options) -> Result<String, ReportError> {
     };
     let s = samples::sample(out, &names, opts.examples, opts.max_excluded_bytes);
     d.problems.extend(s.problems.iter().cloned());
+    let mut problems = Vec::new();
+    let ov = replay::replay(&d, opts.overlap_docs, &mut problems);
+    let changes = rewrites::load(&d, &mut problems);
+    d.problems.extend(problems);
     let mut secs: Vec<(String, String, String)> = Vec::new();
     if !d.problems.is_empty() {
         secs.push((
@@ -85,6 +94,16 @@ pub fn build(out: &Path, opts: &Options) -> Result<String, ReportError> {
         "examples".into(),
         "Examples of dropped documents".into(),
         sections::examples(&d, &s, opts.examples),
+    ));
+    secs.push((
+        "rewrites".into(),
+        "Before/after".into(),
+        rewrites::section(&d, &changes),
+    ));
+    secs.push((
+        "overlap".into(),
+        "Overlap of the drop rules".into(),
+        sections::overlap(ov.as_ref()),
     ));
     let kept = samples::kept_values(out, &names, opts.max_output_bytes);
     secs.push((

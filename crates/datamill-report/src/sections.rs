@@ -817,3 +817,149 @@ pub fn dedup(d: &RunData, s: &Samples) -> String {
     }
     h
 }
+
+/// Overlap: which per-document stages would drop the same documents, from the replay of a
+/// sample ([`crate::replay`]): a table per stage, an UpSet chart and the intersections.
+pub fn overlap(o: Option<&crate::replay::Overlap>) -> String {
+    let Some(o) = o else {
+        return "<p class=\"muted\">Not evaluated: the run folder holds no plan \
+                (<code>.datamill/plan.json</code>) to rebuild its stages from, or the overlap \
+                sample is turned off.</p>"
+            .into();
+    };
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<p>Every per-document stage evaluated on every document of a sample of the input \
+         (<b data-overlap-docs=\"{}\">{}</b> documents: the first of {} of {} work units{}), \
+         whether or not an earlier stage would drop it; each stage sees the text as the \
+         earlier stages rewrote it. A stage's verdict is its first failing rule, as in the \
+         run: the sets are stages, not the rules inside one stage. Made when the report is \
+         made: a run is not slowed.</p>",
+        o.docs(),
+        int(o.docs() as u64),
+        o.units.0,
+        o.units.1,
+        if o.whole_input {
+            " — the whole input"
+        } else {
+            ""
+        }
+    );
+    if !o.skipped.is_empty() {
+        h.push_str("<p class=\"muted\">Not evaluated: ");
+        let list: Vec<String> = o
+            .skipped
+            .iter()
+            .map(|(i, k, why)| format!("{} <code>{}</code> ({})", i + 1, esc(k), esc(why)))
+            .collect();
+        h.push_str(&list.join("; "));
+        h.push_str(". Documents pass them unchanged.</p>");
+    }
+    if o.errors > 0 {
+        let _ = write!(
+            h,
+            "<p class=\"muted\">{} stage errors on sampled documents (counted as kept).</p>",
+            int(o.errors)
+        );
+    }
+    if o.stages.is_empty() || o.docs() == 0 {
+        h.push_str("<p class=\"muted\">No per-document stage, or no document, to evaluate.</p>");
+        return h;
+    }
+    let (alone, first, only) = (o.alone(), o.first(), o.only());
+    let n = o.docs() as u64;
+    h.push_str(
+        "<table class=\"overlap\"><tr><th>#</th><th>stage</th><th class=\"n\">would drop alone</th>\
+         <th class=\"n\"></th><th class=\"n\">first in pipeline order</th>\
+         <th class=\"n\">dropped by no other stage</th><th>reasons (sample)</th></tr>",
+    );
+    for (s, st) in o.stages.iter().enumerate() {
+        let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();
+        for d in &o.drops {
+            if let Some(r) = &d[s] {
+                *reasons.entry(r).or_default() += 1;
+            }
+        }
+        let rs: Vec<String> = reasons
+            .iter()
+            .map(|(r, c)| format!("{}: {}", esc(r), int(*c)))
+            .collect();
+        let _ = write!(
+            h,
+            "<tr data-stage=\"{}\"><td>{}</td><td>{}</td><td class=\"n\" data-alone=\"{}\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\" data-first=\"{}\">{}</td>\
+             <td class=\"n\" data-only=\"{}\">{}</td><td>{}</td></tr>",
+            st.index,
+            st.index + 1,
+            esc(&st.kind),
+            alone[s],
+            int(alone[s] as u64),
+            pct(alone[s] as u64, n),
+            first[s],
+            int(first[s] as u64),
+            only[s],
+            int(only[s] as u64),
+            rs.join(", ")
+        );
+    }
+    h.push_str("</table>\n");
+    let inter = o.intersections();
+    if inter.is_empty() {
+        h.push_str("<p class=\"muted\">No stage would drop a sampled document.</p>");
+        return h;
+    }
+    // The chart's rows: the stages that drop something.
+    let rows: Vec<usize> = (0..o.stages.len()).filter(|&s| alone[s] > 0).collect();
+    let names: Vec<String> = rows
+        .iter()
+        .map(|&s| format!("{} {}", o.stages[s].index + 1, o.stages[s].kind))
+        .collect();
+    let sizes: Vec<usize> = rows.iter().map(|&s| alone[s]).collect();
+    const COLS: usize = 24;
+    let columns: Vec<(Vec<usize>, usize)> = inter
+        .iter()
+        .take(COLS)
+        .map(|(set, c)| {
+            (
+                set.iter()
+                    .filter_map(|s| rows.iter().position(|r| r == s))
+                    .collect(),
+                *c,
+            )
+        })
+        .collect();
+    match crate::charts::upset(&crate::charts::UpSet {
+        sets: &names,
+        sizes: &sizes,
+        columns: &columns,
+    }) {
+        Ok(svg) => {
+            let _ = write!(h, "<div class=\"upset\">{svg}</div>");
+        }
+        Err(e) => {
+            let _ = write!(h, "<p class=\"muted\">not drawn: {}</p>", esc(&e.0));
+        }
+    }
+    let _ = write!(
+        h,
+        "<details><summary>All {} intersections</summary><table class=\"intersections\">\
+         <tr><th>dropped by exactly</th><th class=\"n\">documents</th><th class=\"n\"></th></tr>",
+        inter.len()
+    );
+    for (set, c) in &inter {
+        let label: Vec<String> = set
+            .iter()
+            .map(|&s| format!("{} {}", o.stages[s].index + 1, esc(&o.stages[s].kind)))
+            .collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\" data-v=\"{c}\">{}</td><td class=\"n\">{}</td></tr>",
+            label.join(" + "),
+            int(*c as u64),
+            pct(*c as u64, n)
+        );
+    }
+    h.push_str("</table></details>");
+    h
+}

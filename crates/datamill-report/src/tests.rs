@@ -263,3 +263,122 @@ fn unfinished_run_shows_the_markers_sum() {
     assert!(html.contains("Unfinished run"), "{html}");
     assert!(html.contains("data-v=\"10\""));
 }
+
+/// A real run (through the executor) of two filters that overlap, a rewriting stage and a
+/// global stage, on `docs`.
+fn real_run(docs: &[(&str, &str)], units: usize) -> (tempfile::TempDir, std::path::PathBuf) {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    fs::create_dir_all(dir.join("in")).unwrap();
+    let per = docs.len().div_ceil(units);
+    for (f, chunk) in docs.chunks(per).enumerate() {
+        let mut s = String::new();
+        for (id, text) in chunk {
+            s += &format!("{}\n", json!({"id": id, "text": text}));
+        }
+        fs::write(dir.join(format!("in/{f}.jsonl")), s).unwrap();
+    }
+    let src = "version = 1\n[input]\npaths = [\"in/*.jsonl\"]\n\n\
+               [[stage]]\ntype = \"normalize\"\n\n\
+               [[stage]]\ntype = \"length\"\nmin_words = 5\n\n\
+               [[stage]]\ntype = \"exact_dedup\"\n\n\
+               [[stage]]\ntype = \"regex\"\npattern = \"(?i)table of contents\"\nreason = \"toc\"\n\n\
+               [output]\ndir = \"out\"\nexcluded = true\n";
+    fs::write(dir.join("p.toml"), src).unwrap();
+    let p = datamill_exec::pipeline::Pipeline::load(&dir.join("p.toml")).unwrap();
+    let opts = datamill_exec::run::RunOptions {
+        workers: 2,
+        ..Default::default()
+    };
+    datamill_exec::run::run(
+        &p,
+        &opts,
+        &datamill_exec::progress::Progress::default(),
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    (t, out)
+}
+
+const OVERLAP_DOCS: &[(&str, &str)] = &[
+    ("short", "too short"),
+    ("short-toc", "Table of Contents"),
+    (
+        "long-toc",
+        "the table of contents of a long enough document",
+    ),
+    ("long-toc-2", "TABLE OF CONTENTS: one two three four five"),
+    ("ok-1", "a perfectly ordinary document with enough words"),
+    ("ok-2", "another ordinary document with enough words in it"),
+    ("dup", "a perfectly ordinary document with enough words"),
+    ("<b>short</b>", "<script>x</script>"),
+    (
+        "nfc<i>",
+        "a document with cafe\u{301} and enough words\r\nsecond <b>line</b>",
+    ),
+];
+
+#[test]
+fn overlap_replays_every_filter_on_every_sampled_document() {
+    let (_t, out) = real_run(OVERLAP_DOCS, 2);
+    let d = RunData::load(&out).unwrap();
+    let mut problems = Vec::new();
+    let o = replay::replay(&d, 1000, &mut problems).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(o.whole_input);
+    assert_eq!(o.docs(), OVERLAP_DOCS.len());
+    let kinds: Vec<&str> = o.stages.iter().map(|s| s.kind.as_str()).collect();
+    assert_eq!(kinds, ["normalize", "length", "regex"]);
+    assert_eq!(o.skipped.len(), 1, "exact_dedup is global");
+    // Alone: length drops the 3 short ones, regex the 3 with a table of contents.
+    assert_eq!(o.alone(), [0, 3, 3]);
+    // The run only records the first: regex sees 2 of them (short-toc went to length).
+    assert_eq!(o.first(), [0, 3, 2]);
+    assert_eq!(o.only(), [0, 2, 2]);
+    assert_eq!(
+        o.intersections(),
+        [(vec![1], 2), (vec![2], 2), (vec![1, 2], 1)]
+    );
+    // The replay agrees with what the run recorded for the stages before any global one.
+    let stats: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("stats.json")).unwrap()).unwrap();
+    assert_eq!(
+        stats["stages"][1]["dropped"]["min_words"],
+        json!(o.first()[1])
+    );
+    let html = build(&out, &Options::default()).unwrap();
+    assert!(html.contains("id=\"overlap\""));
+    assert!(html.contains("data-overlap-docs=\"9\""), "{html}");
+    assert!(html.contains("data-alone=\"3\""));
+    assert!(html.contains("<div class=\"upset\"><svg"));
+    assert!(html.contains("2 length + 4 regex"), "{html}");
+    // Bounded: a smaller sample reads the first documents of each unit, deterministically.
+    let a = replay::replay(&d, 4, &mut problems).unwrap();
+    let b = replay::replay(&d, 4, &mut problems).unwrap();
+    assert_eq!(a.docs(), 4);
+    assert!(!a.whole_input);
+    assert_eq!(a.drops, b.drops);
+    // Turned off.
+    assert!(replay::replay(&d, 0, &mut problems).is_none());
+}
+
+#[test]
+fn before_after_shows_what_a_rewriting_stage_changed() {
+    let (_t, out) = real_run(OVERLAP_DOCS, 2);
+    let d = RunData::load(&out).unwrap();
+    let mut problems = Vec::new();
+    let c = rewrites::load(&d, &mut problems);
+    assert!(problems.is_empty(), "{problems:?}");
+    // Only normalize (stage 0) changed a text, of exactly one document.
+    assert_eq!(c.stages.keys().collect::<Vec<_>>(), [&0]);
+    let ex = &c.stages[&0];
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].id, "nfc<i>");
+    assert!(ex[0].before.contains("cafe\u{301}") && ex[0].after.contains("caf\u{e9}"));
+    let html = build(&out, &Options::default()).unwrap();
+    assert!(html.contains("data-rewrite-stage=\"0\""), "{html}");
+    assert!(html.contains("<code>nfc&lt;i&gt;</code>"));
+    assert!(html.contains("&lt;b&gt;line&lt;/b&gt;") && !html.contains("<b>line</b>"));
+    assert!(html.contains("<del>") && html.contains("<ins>"));
+}

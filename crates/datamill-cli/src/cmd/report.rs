@@ -18,6 +18,10 @@ pub struct ReportArgs {
     /// Examples shown per drop reason.
     #[arg(long, default_value_t = 20)]
     examples: usize,
+    /// Input documents sampled to replay the per-document stages for the overlap of the drop
+    /// rules (0: no overlap section).
+    #[arg(long, default_value_t = 2000)]
+    overlap_docs: usize,
     /// Open the page in the desktop's browser once written (`xdg-open` / `open`).
     #[arg(long)]
     open: bool,
@@ -37,6 +41,7 @@ pub fn run(args: &ReportArgs) -> ExitCode {
         .unwrap_or_else(|| default_path(&args.out));
     let opts = datamill_report::Options {
         examples: args.examples,
+        overlap_docs: args.overlap_docs,
         ..Default::default()
     };
     if let Err(e) = datamill_report::write(&args.out, &dest, &opts) {
