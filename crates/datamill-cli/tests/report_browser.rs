@@ -217,7 +217,7 @@ fn check_report(chrome: &Path, pipeline: &str, name: &str) -> String {
             .map(|v| v.as_u64().unwrap())
             .sum::<u64>();
         assert!(
-            page.dom.contains(&format!("<tr data-stage=\"0\">"))
+            page.dom.contains("<tr data-stage=\"0\">")
                 && page.dom.contains(&format!("data-first=\"{first}\"")),
             "the overlap's first stage does not drop what the run did ({first})"
         );
