@@ -1,4 +1,6 @@
-//! The progress bar and the end-of-run summary (only on a terminal, never with `--quiet`).
+//! What a run shows on stderr: a progress bar on a terminal, plain progress lines otherwise
+//! (logs of Slurm jobs, CI), the messages of the executor (resuming, waiting for other ranks),
+//! and the end-of-run summary. Nothing with `--quiet`.
 
 use datamill_exec::run::{Progress, RunReport};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -6,41 +8,130 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// Speed and ETA of the current phase, measured on the work done now (bytes of tasks an
+/// earlier run had finished are left out).
+struct Rate {
+    phase: String,
+    start: Instant,
+}
+
+impl Rate {
+    fn new() -> Rate {
+        Rate {
+            phase: String::new(),
+            start: Instant::now(),
+        }
+    }
+
+    /// Notes the current phase; true if it changed.
+    fn update(&mut self, progress: &Progress) -> bool {
+        let p = progress.phase.lock().expect("progress lock").clone();
+        if p == self.phase {
+            return false;
+        }
+        self.phase = p;
+        self.start = Instant::now();
+        true
+    }
+
+    /// (bytes per second done now, seconds left if known).
+    fn speed(&self, progress: &Progress) -> (f64, Option<f64>) {
+        let bytes = progress.bytes.load(Ordering::Relaxed);
+        let reused = progress.reused_bytes.load(Ordering::Relaxed);
+        let total = progress.total_bytes.load(Ordering::Relaxed);
+        let secs = self.start.elapsed().as_secs_f64().max(1e-3);
+        let rate = bytes.saturating_sub(reused) as f64 / secs;
+        let eta = (rate > 0.0 && total >= bytes).then(|| (total - bytes) as f64 / rate);
+        (rate, eta)
+    }
+}
+
+fn mib_s(rate: f64) -> String {
+    format!("{:.1} MiB/s", rate / (1 << 20) as f64)
+}
+
+fn eta(secs: Option<f64>) -> String {
+    match secs {
+        None => "ETA ?".into(),
+        Some(s) if s < 60.0 => format!("ETA {s:.0}s"),
+        Some(s) => format!("ETA {}m{:02}s", s as u64 / 60, s as u64 % 60),
+    }
+}
+
 /// Polls `progress` and draws a bar on stderr until `finished`.
 pub fn progress_bar(progress: &Progress, finished: &AtomicBool) {
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
+        ProgressStyle::with_template("{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
     );
-    let start = Instant::now();
-    let mut phase = String::new();
-    let mut phase_start = start;
+    let mut rate = Rate::new();
     while !finished.load(Ordering::Relaxed) {
-        let p = progress.phase.lock().expect("progress lock").clone();
-        if p != phase {
-            phase = p;
-            phase_start = Instant::now();
+        for m in progress.take_messages() {
+            bar.println(m);
+        }
+        if rate.update(progress) {
             bar.reset();
-            bar.set_prefix(phase.clone());
+            bar.set_prefix(rate.phase.clone());
         }
         bar.set_length(progress.total_bytes.load(Ordering::Relaxed));
         bar.set_position(progress.bytes.load(Ordering::Relaxed));
         let docs = progress.docs.load(Ordering::Relaxed);
-        let secs = phase_start.elapsed().as_secs_f64().max(1e-3);
+        let (r, left) = rate.speed(progress);
         bar.set_message(format!(
-            "{} docs ({:.0} docs/s), units {}/{}",
+            "{} {} {} docs ({:.0} docs/s), units {}/{}",
+            mib_s(r),
+            eta(left),
             docs,
-            docs as f64 / secs,
+            docs as f64 / rate.start.elapsed().as_secs_f64().max(1e-3),
             progress.units_done.load(Ordering::Relaxed),
             progress.units_total.load(Ordering::Relaxed)
         ));
         std::thread::sleep(Duration::from_millis(100));
     }
     bar.finish_and_clear();
+    for m in progress.take_messages() {
+        eprintln!("{m}");
+    }
+}
+
+/// Without a terminal: a line when a phase starts and every `every`, and the executor's
+/// messages as they come, until `finished`.
+pub fn progress_lines(progress: &Progress, finished: &AtomicBool, every: Duration) {
+    let mut rate = Rate::new();
+    let mut last = Instant::now();
+    let line = |rate: &Rate| {
+        let (r, left) = rate.speed(progress);
+        eprintln!(
+            "datamill: {}: units {}/{}, {:.1}/{:.1} MB, {} docs, {} {}",
+            rate.phase,
+            progress.units_done.load(Ordering::Relaxed),
+            progress.units_total.load(Ordering::Relaxed),
+            progress.bytes.load(Ordering::Relaxed) as f64 / 1e6,
+            progress.total_bytes.load(Ordering::Relaxed) as f64 / 1e6,
+            progress.docs.load(Ordering::Relaxed),
+            mib_s(r),
+            eta(left)
+        );
+    };
+    loop {
+        let done = finished.load(Ordering::Relaxed);
+        for m in progress.take_messages() {
+            eprintln!("datamill: {m}");
+        }
+        if done {
+            return;
+        }
+        if rate.update(progress) {
+            eprintln!("datamill: {}", rate.phase);
+            last = Instant::now();
+        } else if last.elapsed() >= every {
+            line(&rate);
+            last = Instant::now();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn pct(a: u64, b: u64) -> f64 {
@@ -182,5 +273,26 @@ mod tests {
             "{s}"
         );
         assert_eq!(lines[6].trim(), "tokens 5000 in → 4100 out", "{s}");
+    }
+
+    /// A resumed phase: 90 of its 100 MB were done by an earlier run. The speed counts the
+    /// 10 MB read now, and the ETA follows from it.
+    #[test]
+    fn speed_counts_only_the_work_done_now() {
+        let p = Progress::default();
+        p.start_phase("pass 1/2".into(), 200_000_000, 20);
+        p.bytes.store(100_000_000, Ordering::Relaxed);
+        p.reused_bytes.store(90_000_000, Ordering::Relaxed);
+        let mut r = Rate::new();
+        assert!(r.update(&p));
+        assert!(!r.update(&p));
+        r.start = Instant::now() - Duration::from_secs(10);
+        let (rate, left) = r.speed(&p);
+        // At most 10 MB in 10 s (the clock moved on a little since).
+        assert!(rate <= 1_000_000.0 && rate > 900_000.0, "{rate}");
+        let left = left.unwrap();
+        assert!((100.0..112.0).contains(&left), "{left}");
+        assert_eq!(eta(Some(75.0)), "ETA 1m15s");
+        assert_eq!(eta(None), "ETA ?");
     }
 }

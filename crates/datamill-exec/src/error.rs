@@ -43,6 +43,17 @@ pub enum RunError {
         /// What is wrong.
         message: String,
     },
+    /// Tasks of other processes did not finish within the wait timeout.
+    #[error(
+        "gave up after waiting {waited} for {missing}; start the missing rank(s) with the same \
+         command and their --rank (this one resumes where it stopped), or raise --wait-timeout"
+    )]
+    Timeout {
+        /// How long this process waited.
+        waited: String,
+        /// The missing tasks, by rank.
+        missing: String,
+    },
     /// The run was interrupted.
     #[error("interrupted")]
     Interrupted,

@@ -1,4 +1,4 @@
-//! Counters a progress display polls while a run works.
+//! Counters a progress display polls while a run works, and the messages it should show.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -6,8 +6,11 @@ use std::sync::{Arc, Mutex};
 /// Shared counters a progress display can poll.
 #[derive(Debug, Default)]
 pub struct Progress {
-    /// Input file bytes consumed in the current phase.
+    /// Input file bytes of the current phase consumed so far, including those of tasks an
+    /// earlier run had finished (see `reused_bytes`).
     pub bytes: Arc<AtomicU64>,
+    /// Of `bytes`, those of tasks found done (not work done now: leave them out of speeds).
+    pub reused_bytes: AtomicU64,
     /// Total input file bytes of the current phase.
     pub total_bytes: AtomicU64,
     /// Documents read in the current phase.
@@ -18,6 +21,8 @@ pub struct Progress {
     pub units_total: AtomicU64,
     /// The phase, for display (`"read"`, `"dedup 2/3"`, ...).
     pub phase: Mutex<String>,
+    /// Messages for the user not shown yet (resuming, waiting for other ranks, ...).
+    messages: Mutex<Vec<String>>,
 }
 
 impl Progress {
@@ -25,9 +30,20 @@ impl Progress {
     pub fn start_phase(&self, name: String, total_bytes: u64, units: u64) {
         *self.phase.lock().expect("progress lock") = name;
         self.bytes.store(0, Ordering::Relaxed);
+        self.reused_bytes.store(0, Ordering::Relaxed);
         self.docs.store(0, Ordering::Relaxed);
         self.units_done.store(0, Ordering::Relaxed);
         self.total_bytes.store(total_bytes, Ordering::Relaxed);
         self.units_total.store(units, Ordering::Relaxed);
+    }
+
+    /// Queues a message for the user.
+    pub fn say(&self, message: String) {
+        self.messages.lock().expect("progress lock").push(message);
+    }
+
+    /// Takes the messages queued so far.
+    pub fn take_messages(&self) -> Vec<String> {
+        std::mem::take(&mut *self.messages.lock().expect("progress lock"))
     }
 }

@@ -33,6 +33,9 @@ pub struct RunOptions {
     /// other tasks' completion markers in the shared output folder. Rank 0 decides global
     /// stages and writes `stats.json`. The same output as one local run, byte for byte.
     pub shard: Option<(u32, u32)>,
+    /// With `shard`: how long to wait for the other ranks' tasks, and how often to say which
+    /// are missing.
+    pub waiting: crate::schedule::Waiting,
 }
 
 impl Default for RunOptions {
@@ -43,6 +46,7 @@ impl Default for RunOptions {
             force: false,
             memory: None,
             shard: None,
+            waiting: Default::default(),
         }
     }
 }
@@ -174,7 +178,9 @@ pub fn run(
     let runner = Runner::new(&plan, p, &out, progress, opts.memory, opts.workers)?;
     match opts.shard {
         None => crate::schedule::local(&runner, opts.workers, stop)?,
-        Some((rank, world)) => crate::schedule::ranks(&runner, rank, world, opts.workers, stop)?,
+        Some((rank, world)) => {
+            crate::schedule::ranks(&runner, rank, world, opts.workers, opts.waiting, stop)?
+        }
     }
     let total = runner.collect_stats()?;
     total

@@ -435,10 +435,12 @@ impl<'a> Runner<'a> {
         let l = &self.layout;
         let marker = l.marker(k, unit);
         if marker.exists() {
+            let size = self.task_size(k, unit);
             self.progress.units_done.fetch_add(1, Ordering::Relaxed);
+            self.progress.bytes.fetch_add(size, Ordering::Relaxed);
             self.progress
-                .bytes
-                .fetch_add(self.task_size(k, unit), Ordering::Relaxed);
+                .reused_bytes
+                .fetch_add(size, Ordering::Relaxed);
             return Ok(false);
         }
         let pass = &self.plan.passes[k];

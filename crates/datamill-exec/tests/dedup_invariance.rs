@@ -123,7 +123,7 @@ fn run_into(
         workers,
         force: true,
         memory,
-        shard: None,
+        ..Default::default()
     };
     run(p, &opts, &Progress::default(), &AtomicBool::new(false)).unwrap();
     snapshot(&out)

@@ -1,12 +1,15 @@
 //! `datamill run PIPELINE`: runs a pipeline locally, or as task `--rank` of `--world-size`
-//! sharing the output folder, with a progress bar and a summary on a terminal; or, with
-//! `--executor ray`, on a Ray cluster through the Python package's driver
-//! (`python -m datamill.ray`), every task of the plan a Ray task.
+//! sharing the output folder, with a progress bar and a summary on a terminal (plain progress
+//! lines and the summary otherwise); or, with `--executor ray`, on a Ray cluster through the
+//! Python package's driver (`python -m datamill.ray`), every task of the plan a Ray task.
+//! SIGINT (Ctrl-C) or SIGTERM stops a local run cleanly: the running tasks finish, no new one
+//! starts, and it exits with code 130 saying how to resume; a second signal stops at once (the
+//! rerun redoes the tasks that were running).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -57,6 +60,10 @@ pub struct RunArgs {
     /// CPUs each Ray task reserves (with --executor ray).
     #[arg(long, default_value_t = 1.0)]
     ray_num_cpus: f64,
+    /// With --rank: give up after waiting this long for the other ranks' tasks between two
+    /// passes, e.g. `90s`, `30m`, `2h` (the missing tasks are named while waiting).
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    wait_timeout: Duration,
 }
 
 /// Where `datamill run` runs the tasks.
@@ -120,6 +127,26 @@ fn run_on_ray(args: &RunArgs) -> ExitCode {
     }
 }
 
+/// `90`, `90s`, `30m`, `2h`, `1d`.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}`: expected a number of seconds or e.g. 90s, 30m, 2h"))?;
+    let mult = match unit.trim() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        u => return Err(format!("`{s}`: unknown unit `{u}` (s, m, h, d)")),
+    };
+    Ok(Duration::from_secs(n * mult))
+}
+
+/// Plain progress lines (without a terminal) every this often.
+const LINE_EVERY: Duration = Duration::from_secs(30);
+
 /// Runs `datamill run`: exit code 2 for a refused run or a bad pipeline or input, 130 when
 /// interrupted.
 pub fn run(args: RunArgs) -> ExitCode {
@@ -144,6 +171,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         rank,
         world_size,
         no_report,
+        wait_timeout,
         ..
     } = args;
     let shard = match (rank, world_size) {
@@ -174,16 +202,44 @@ pub fn run(args: RunArgs) -> ExitCode {
     if let Some(w) = workers {
         opts.workers = w.max(1);
     }
-    let show = !quiet && std::io::stderr().is_terminal();
+    opts.waiting.timeout = wait_timeout;
+    let terminal = std::io::stderr().is_terminal();
     let progress = Progress::default();
     let stop = AtomicBool::new(false);
     let finished = AtomicBool::new(false);
+    let signals = AtomicU32::new(0);
     let result = std::thread::scope(|s| {
-        if show {
-            s.spawn(|| summary::progress_bar(&progress, &finished));
+        // The handler only counts signals; a watcher thread turns them into `stop`.
+        if let Err(e) = ctrlc::set_handler(on_signal) {
+            eprintln!("warning: cannot handle Ctrl-C ({e}); it will stop the run abruptly");
+        }
+        let watcher = s.spawn(|| {
+            while !finished.load(Ordering::Relaxed) {
+                let n = SIGNALS.load(Ordering::Relaxed);
+                if n > signals.load(Ordering::Relaxed) {
+                    signals.store(n, Ordering::Relaxed);
+                    stop.store(true, Ordering::Relaxed);
+                    if n == 1 {
+                        progress.say(
+                            "interrupted: finishing the running tasks (interrupt again to stop \
+                             at once)"
+                                .into(),
+                        );
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        if !quiet {
+            if terminal {
+                s.spawn(|| summary::progress_bar(&progress, &finished));
+            } else {
+                s.spawn(|| summary::progress_lines(&progress, &finished, LINE_EVERY));
+            }
         }
         let r = run_pipeline(&p, &opts, &progress, &stop);
         finished.store(true, Ordering::Relaxed);
+        let _ = watcher.join();
         r
     });
     match result {
@@ -196,16 +252,31 @@ pub fn run(args: RunArgs) -> ExitCode {
                     eprintln!("warning: the run finished but its report was not written: {e}");
                 }
             }
-            if show {
+            if !quiet {
                 std::thread::sleep(Duration::from_millis(1));
                 eprint!("{}", summary::render(&report));
             }
             ExitCode::SUCCESS
         }
-        Err(e @ RunError::Interrupted) => {
-            eprintln!("error: {e}");
+        Err(RunError::Interrupted) => {
+            eprintln!(
+                "datamill: stopped; finished tasks are kept: rerun the same command to resume"
+            );
             ExitCode::from(130)
         }
         Err(e) => fail(e),
+    }
+}
+
+/// Signals received (SIGINT, SIGTERM, SIGHUP).
+static SIGNALS: AtomicU32 = AtomicU32::new(0);
+
+/// The signal handler: counts; a second signal ends the process at once (the tasks it was
+/// running leave no finished-looking file: their outputs are temporary until renamed and
+/// their markers come last).
+fn on_signal() {
+    if SIGNALS.fetch_add(1, Ordering::Relaxed) >= 1 {
+        eprintln!("datamill: stopped at once; rerun the same command to resume");
+        std::process::exit(130);
     }
 }
