@@ -219,3 +219,68 @@ fn write_stats(
     json.push(b'\n');
     write_atomic(&path, &json)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn go(p: &Pipeline, out: &Path, force: bool) -> Result<RunReport, RunError> {
+        let opts = RunOptions {
+            output: Some(out.to_path_buf()),
+            workers: 2,
+            force,
+            ..Default::default()
+        };
+        run(p, &opts, &Progress::default(), &AtomicBool::new(false))
+    }
+
+    fn pipeline(dir: &Path, stages: &str) -> Pipeline {
+        let src = format!("version = 1\n[input]\npaths = [\"in.jsonl\"]\n{stages}");
+        Pipeline::from_source(&dir.join("p.toml"), &src, dir).unwrap()
+    }
+
+    fn mismatch(r: Result<RunReport, RunError>) -> String {
+        match r {
+            Err(RunError::Mismatch { what, .. }) => what,
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn another_run_in_the_folder_is_refused_unless_forced_and_force_clears_it() {
+        let d = tempfile::tempdir().unwrap();
+        let input = d.path().join("in.jsonl");
+        std::fs::write(&input, "{\"text\": \"a b\"}\n{\"text\": \"a b\"}\n").unwrap();
+        let out = d.path().join("o");
+        let dedup = pipeline(d.path(), "[[stage]]\ntype = \"exact_dedup\"\n");
+        go(&dedup, &out, false).unwrap();
+        assert!(out.join("reports/exact_dedup/clusters.jsonl").exists());
+        // The same run again: fine, nothing to do.
+        assert_eq!(go(&dedup, &out, false).unwrap().ran_tasks, 0);
+        // Changed input files.
+        std::fs::write(
+            &input,
+            "{\"text\": \"a b\"}\n{\"text\": \"c\"}\n{\"text\": \"d\"}\n",
+        )
+        .unwrap();
+        assert_eq!(mismatch(go(&dedup, &out, false)), "the input files changed");
+        // A changed pipeline; forced, it leaves nothing of the old run behind.
+        let plain = pipeline(d.path(), "");
+        assert_eq!(
+            mismatch(go(&plain, &out, false)),
+            "the pipeline file changed"
+        );
+        let r = go(&plain, &out, true).unwrap();
+        assert_eq!(r.stats.output_docs, 3);
+        assert!(!out.join("reports").exists(), "the old run's reports stay");
+        assert!(!out.join(".datamill/decision0").exists());
+        // A folder written by a datamill before plans (`.datamill/run.json`, `seg<k>/`).
+        let old = d.path().join("old");
+        std::fs::create_dir_all(old.join(".datamill/seg0")).unwrap();
+        std::fs::write(old.join(".datamill/run.json"), "{}").unwrap();
+        assert!(mismatch(go(&plain, &old, false)).contains("earlier datamill"));
+        go(&plain, &old, true).unwrap();
+        assert!(!old.join(".datamill/seg0").exists());
+    }
+}
