@@ -1,38 +1,19 @@
 //! fastText's dictionary: words, labels, char n-gram buckets and word n-gram hashing.
 //!
 //! Mirrors `Dictionary::load`, `initNgrams`, `computeSubwords`, `pushHash`, `getLine`
-//! and `addWordNgrams` of fastText 0.9.2, including its quirks:
-//! * the FNV-1a hash XORs each byte *sign-extended* (`int8_t` cast) into the state;
-//! * word hashes are kept as `int32_t` and sign-extended to 64 bits for word n-grams;
-//! * single-character n-grams at the word boundaries (`<`, `>`) are skipped;
-//! * a token equal to `</s>` ends the line.
+//! and `addWordNgrams` of fastText 0.9.2, including its quirks (the hashing ones are in
+//! [`crate::hashing`], shared with training); a token equal to `</s>` ends the line.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::args::Args;
 use crate::error::FormatError;
+use crate::hashing::{EOS, hash, is_separator, subword_hashes, word_ngram_hashes};
 use crate::reader::Reader;
 
-/// End-of-sentence token fastText emits for a newline.
-pub(crate) const EOS: &[u8] = b"</s>";
 /// Prefix fastText uses to tell labels from words (`Args::label`, never saved in the file).
 pub const LABEL_PREFIX: &str = "__label__";
-
-/// fastText's `Dictionary::hash`: 32-bit FNV-1a over *signed* chars.
-#[inline]
-pub(crate) fn fnv_hash(bytes: &[u8]) -> u32 {
-    let mut h: u32 = 2_166_136_261;
-    for &b in bytes {
-        h = fnv_step(h, b);
-    }
-    h
-}
-
-#[inline(always)]
-fn fnv_step(h: u32, b: u8) -> u32 {
-    (h ^ (b as i8 as i32 as u32)).wrapping_mul(16_777_619)
-}
 
 /// Multiplicative hasher for the `i32 -> i32` prune map (keys come from the model file).
 #[derive(Default)]
@@ -188,7 +169,7 @@ impl Dictionary {
         };
         for i in 0..size as usize {
             let w = &dict.entries[i];
-            let slot = dict.find_slot(&word2int, w, fnv_hash(w));
+            let slot = dict.find_slot(&word2int, w, hash(w));
             word2int[slot] = i as i32;
         }
         dict.word2int = word2int;
@@ -302,27 +283,9 @@ impl Dictionary {
         if self.maxn == 0 || self.bucket == 0 {
             return;
         }
-        let n = word.len();
-        for i in 0..n {
-            if word[i] & 0xC0 == 0x80 {
-                continue;
-            }
-            let mut h: u32 = 2_166_136_261;
-            let mut j = i;
-            let mut len = 1usize;
-            while j < n && len <= self.maxn {
-                h = fnv_step(h, word[j]);
-                j += 1;
-                while j < n && word[j] & 0xC0 == 0x80 {
-                    h = fnv_step(h, word[j]);
-                    j += 1;
-                }
-                if len >= self.minn && !(len == 1 && (i == 0 || j == n)) {
-                    self.push_hash(out, h % self.bucket);
-                }
-                len += 1;
-            }
-        }
+        subword_hashes(word, self.minn, self.maxn, |h| {
+            self.push_hash(out, h % self.bucket)
+        });
     }
 
     /// `getLine` + `addWordNgrams` for a line of bytes followed by a newline.
@@ -336,19 +299,19 @@ impl Dictionary {
         let mut pos = 0;
         loop {
             // readWord
-            while pos < line.len() && is_sep(line[pos]) {
+            while pos < line.len() && is_separator(line[pos]) {
                 pos += 1;
             }
             let token: &[u8] = if pos < line.len() {
                 let start = pos;
-                while pos < line.len() && !is_sep(line[pos]) {
+                while pos < line.len() && !is_separator(line[pos]) {
                     pos += 1;
                 }
                 &line[start..pos]
             } else {
                 EOS
             };
-            let h = fnv_hash(token);
+            let h = hash(token);
             let wid = self.get_id(token, h);
             if wid >= 0 {
                 if wid < self.nwords {
@@ -386,57 +349,17 @@ impl Dictionary {
         if n <= 1 || self.bucket == 0 {
             return;
         }
-        let hashes = &s.word_hashes;
-        for i in 0..hashes.len() {
-            let mut h = hashes[i] as i64 as u64;
-            let mut j = i + 1;
-            while j < hashes.len() && (j as i64) < i as i64 + n {
-                h = h
-                    .wrapping_mul(116_049_371)
-                    .wrapping_add(hashes[j] as i64 as u64);
-                let id = (h % u64::from(self.bucket)) as u32;
-                match &self.prune {
-                    Prune::NotPruned => s.ids.push(self.nwords as u32 + id),
-                    Prune::AllPruned => {}
-                    Prune::Map(m) => {
-                        if let Some(&v) = m.get(&(id as i32)) {
-                            s.ids.push(self.nwords as u32 + v as u32);
-                        }
+        word_ngram_hashes(&s.word_hashes, n as usize, |h| {
+            let id = (h % u64::from(self.bucket)) as u32;
+            match &self.prune {
+                Prune::NotPruned => s.ids.push(self.nwords as u32 + id),
+                Prune::AllPruned => {}
+                Prune::Map(m) => {
+                    if let Some(&v) = m.get(&(id as i32)) {
+                        s.ids.push(self.nwords as u32 + v as u32);
                     }
                 }
-                j += 1;
             }
-        }
-    }
-}
-
-#[inline(always)]
-fn is_sep(c: u8) -> bool {
-    matches!(c, b' ' | b'\n' | b'\r' | b'\t' | 0x0b | 0x0c | 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fnv_hash_uses_signed_chars() {
-        // Reference values computed with fastText 0.9.2's Dictionary::hash.
-        assert_eq!(fnv_hash(b""), 2_166_136_261);
-        assert_eq!(fnv_hash(b"a"), 0xe40c_292c);
-        // For bytes >= 0x80 the signed-char quirk XORs 0xffffff80.. instead of 0x80..
-        let plain = (2_166_136_261u32 ^ 0xc3).wrapping_mul(16_777_619);
-        let quirk = (2_166_136_261u32 ^ 0xffff_ffc3).wrapping_mul(16_777_619);
-        assert_ne!(plain, quirk);
-        assert_eq!(fnv_hash(&[0xc3]), quirk);
-    }
-
-    #[test]
-    fn separators_match_fasttext_read_word() {
-        for c in [b' ', b'\n', b'\r', b'\t', 0x0b, 0x0c, 0] {
-            assert!(is_sep(c));
-        }
-        assert!(!is_sep(b'a'));
-        assert!(!is_sep(0xa0));
+        });
     }
 }

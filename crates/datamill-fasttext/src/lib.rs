@@ -47,6 +47,7 @@
 mod args;
 mod dictionary;
 mod error;
+pub mod hashing;
 mod heap;
 mod matrix;
 mod model;

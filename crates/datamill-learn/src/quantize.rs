@@ -20,7 +20,8 @@
 //! `fasttext-numpy2-wheel` 0.9.2 in `tests/quantize_golden.rs`).
 
 use crate::error::LearnError;
-use crate::train::{EOS, Entry, MinStd, Model, write_dense};
+use crate::train::{Entry, MinStd, Model, write_dense};
+use datamill_fasttext::hashing::EOS;
 
 /// `quantize` options (fastText's names and defaults).
 #[derive(Debug, Clone, PartialEq)]

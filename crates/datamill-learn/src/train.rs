@@ -22,13 +22,13 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
+use datamill_fasttext::hashing::{EOS, hash, is_separator, subword_hashes, word_ngram_hashes};
+use datamill_fasttext::{MAGIC, VERSION};
+
 use crate::error::LearnError;
 
-const MAGIC: i32 = 793_712_314;
-const VERSION: i32 = 12;
-pub(crate) const EOS: &[u8] = b"</s>";
 /// fastText's label prefix.
-pub const LABEL_PREFIX: &str = "__label__";
+pub use datamill_fasttext::LABEL_PREFIX;
 
 /// Training hyperparameters (fastText's names in brackets). `Default` = the `fasttext supervised`
 /// defaults, with `thread = 1`.
@@ -159,23 +159,9 @@ impl MinStd {
     }
 }
 
-/// fastText's `Dictionary::hash`: FNV-1a over sign-extended bytes.
-fn fnv(bytes: &[u8]) -> u32 {
-    let mut h: u32 = 2_166_136_261;
-    for &b in bytes {
-        h = (h ^ (b as i8 as i32 as u32)).wrapping_mul(16_777_619);
-    }
-    h
-}
-
-#[inline]
-fn is_sep(c: u8) -> bool {
-    matches!(c, b' ' | b'\n' | b'\r' | b'\t' | 0x0b | 0x0c | 0)
-}
-
 /// Tokens of one line as fastText's `readWord` yields them, ending with `</s>`.
 fn tokens(line: &[u8]) -> impl Iterator<Item = &[u8]> {
-    line.split(|&c| is_sep(c))
+    line.split(|&c| is_separator(c))
         .filter(|t| !t.is_empty())
         .chain(std::iter::once(EOS))
 }
@@ -261,7 +247,7 @@ impl Model {
         let mut buf = Vec::new();
         for tok in tokens(line) {
             n += 1;
-            let h = fnv(tok);
+            let h = hash(tok);
             match self.word2id.get(tok) {
                 Some(&id) if id < self.nwords => {
                     if self.opts.maxn == 0 {
@@ -289,13 +275,9 @@ impl Model {
         let ng = self.opts.word_ngrams;
         if ng > 1 {
             let b = self.opts.bucket as u64;
-            for i in 0..hashes.len() {
-                let mut h = hashes[i] as i64 as u64;
-                for &hj in hashes.iter().take((i + ng).min(hashes.len())).skip(i + 1) {
-                    h = h.wrapping_mul(116_049_371).wrapping_add(hj as i64 as u64);
-                    push_hash(self.nwords, self.pruneidx.as_ref(), (h % b) as u32, words);
-                }
-            }
+            word_ngram_hashes(hashes, ng, |h| {
+                push_hash(self.nwords, self.pruneidx.as_ref(), (h % b) as u32, words)
+            });
         }
         n
     }
@@ -571,7 +553,7 @@ impl Model {
     ) {
         let o = &self.opts;
         let i32s = |b: &mut Vec<u8>, v: i32| b.extend_from_slice(&v.to_le_bytes());
-        i32s(b, MAGIC);
+        i32s(b, MAGIC as i32);
         i32s(b, VERSION);
         // Args::save
         for v in [
@@ -643,27 +625,9 @@ pub(crate) fn compute_subwords(
     if o.maxn == 0 || o.bucket == 0 {
         return;
     }
-    let n = word.len();
-    for i in 0..n {
-        if word[i] & 0xC0 == 0x80 {
-            continue;
-        }
-        let mut h: u32 = 2_166_136_261;
-        let mut j = i;
-        let mut len = 1usize;
-        while j < n && len <= o.maxn {
-            h = (h ^ (word[j] as i8 as i32 as u32)).wrapping_mul(16_777_619);
-            j += 1;
-            while j < n && word[j] & 0xC0 == 0x80 {
-                h = (h ^ (word[j] as i8 as i32 as u32)).wrapping_mul(16_777_619);
-                j += 1;
-            }
-            if len >= o.minn && !(len == 1 && (i == 0 || j == n)) {
-                push_hash(nwords, prune, h % o.bucket as u32, out);
-            }
-            len += 1;
-        }
-    }
+    subword_hashes(word, o.minn, o.maxn, |h| {
+        push_hash(nwords, prune, h % o.bucket as u32, out)
+    });
 }
 
 /// `SoftmaxLoss::computeOutput`.

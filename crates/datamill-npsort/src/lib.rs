@@ -1,4 +1,4 @@
-//! datamill-npsort: sorts whose order of equal keys must match a C/C++ reference exactly.
+//! datamill-npsort: numerics that must match a reference (numpy, libstdc++) bit for bit.
 //!
 //! * [`std_sort`]: libstdc++'s `std::sort` (introsort + final insertion sort), the order fastText
 //!   gives to equal-count vocabulary entries.
@@ -17,6 +17,10 @@
 //!   results carry (cleanlab's means, datatrove's score averages, data-selection's shares).
 //! * [`np_dot`] / [`np_dot_sparse`]: numpy's float64 `np.dot` of two vectors as OpenBLAS's
 //!   AVX-512 `ddot` kernel rounds it (data-selection's importance weights).
+//! * [`Mt19937`]: numpy's legacy `RandomState` generator and the draws datamill replays
+//!   (`randint`, `choice`, `random_sample`, `gumbel`): the scaling bootstrap, DSIR's Gumbel
+//!   top-k, MinHash's permutation parameters.
+//! * [`percentile`]: `np.percentile` (linear), to the last bit (numpy's `_lerp`).
 
 mod dot;
 pub use dot::{np_dot, np_dot_sparse};
@@ -54,6 +58,12 @@ pub fn np_sum(a: &[f64]) -> f64 {
         np_sum(&a[..n2]) + np_sum(&a[n2..])
     }
 }
+
+mod mt19937;
+mod percentile;
+
+pub use mt19937::Mt19937;
+pub use percentile::percentile;
 
 /// libstdc++ `std::sort(v.begin(), v.end(), less)`, element order included.
 pub fn std_sort<T: Clone>(v: &mut [T], less: &impl Fn(&T, &T) -> bool) {

@@ -16,69 +16,9 @@ use crate::error::ScalingError;
 use crate::fit::{FitOptions, LawKind, Problem};
 use crate::laws::Law;
 
-/// MT19937 (Matsumoto & Nishimura), seeded with `init_genrand` as NumPy's
-/// legacy `RandomState(seed)` does for an integer seed.
-#[derive(Clone)]
-pub struct Mt19937 {
-    mt: [u32; 624],
-    idx: usize,
-}
-
-impl Mt19937 {
-    /// Seed like `numpy.random.seed(seed)`.
-    pub fn new(seed: u32) -> Mt19937 {
-        let mut mt = [0u32; 624];
-        mt[0] = seed;
-        for i in 1..624 {
-            mt[i] = 1_812_433_253u32
-                .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
-                .wrapping_add(i as u32);
-        }
-        Mt19937 { mt, idx: 624 }
-    }
-
-    fn twist(&mut self) {
-        for i in 0..624 {
-            let y = (self.mt[i] & 0x8000_0000) | (self.mt[(i + 1) % 624] & 0x7fff_ffff);
-            let mut v = self.mt[(i + 397) % 624] ^ (y >> 1);
-            if y & 1 != 0 {
-                v ^= 0x9908_b0df;
-            }
-            self.mt[i] = v;
-        }
-        self.idx = 0;
-    }
-
-    /// The next 32-bit output (`genrand_int32`).
-    pub fn next_u32(&mut self) -> u32 {
-        if self.idx >= 624 {
-            self.twist();
-        }
-        let mut y = self.mt[self.idx];
-        self.idx += 1;
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c_5680;
-        y ^= (y << 15) & 0xefc6_0000;
-        y ^= y >> 18;
-        y
-    }
-
-    /// A uniform integer in `[0, n)` by NumPy's legacy masked rejection
-    /// sampling (`randint(0, n)` for n ≤ 2³²).
-    pub fn below(&mut self, n: u32) -> u32 {
-        if n <= 1 {
-            return 0;
-        }
-        let max = n - 1;
-        let mask = u32::MAX >> max.leading_zeros();
-        loop {
-            let v = self.next_u32() & mask;
-            if v <= max {
-                return v;
-            }
-        }
-    }
-}
+/// The resampling generator and the percentile are numpy's, from `datamill-npsort` (the one
+/// home of reference numerics, with their golden tests).
+pub use datamill_npsort::{Mt19937, percentile};
 
 /// Where each bootstrap refit starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,17 +76,6 @@ pub struct BootstrapResult {
     pub draws: Vec<Law>,
     /// Wall-clock seconds.
     pub seconds: f64,
-}
-
-/// NumPy's default (linear) percentile of sorted data, `q` in [0, 100].
-pub fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q / 100.0 * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 /// Standard deviation (ddof = 0, as `numpy.std`).
@@ -319,29 +248,4 @@ pub fn interval<T, F: Fn(&T) -> Option<f64>>(draws: &[T], level: f64, f: F) -> O
     v.sort_by(f64::total_cmp);
     let tail = (1.0 - level) / 2.0 * 100.0;
     Some((percentile(&v, tail), percentile(&v, 100.0 - tail)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mt19937_matches_numpy_seed_42() {
-        // numpy: np.random.seed(42); np.random.randint(0, 2**32, 3, dtype=np.uint64)
-        let mut r = Mt19937::new(42);
-        assert_eq!(r.next_u32(), 1608637542);
-        assert_eq!(r.next_u32(), 3421126067);
-        assert_eq!(r.next_u32(), 4083286876);
-        // numpy: np.random.seed(42); np.random.choice(np.arange(240), 10, replace=True)
-        let mut r = Mt19937::new(42);
-        let got: Vec<u32> = (0..10).map(|_| r.below(240)).collect();
-        assert_eq!(got, vec![102, 179, 92, 14, 106, 71, 188, 20, 102, 121]);
-    }
-
-    #[test]
-    fn percentile_is_numpy_linear() {
-        let v = [1.0, 2.0, 3.0, 4.0];
-        assert!((percentile(&v, 50.0) - 2.5).abs() < 1e-12);
-        assert!((percentile(&v, 2.5) - 1.075).abs() < 1e-12);
-    }
 }

@@ -1,8 +1,8 @@
 //! # datamill-scaling
 //!
 //! Scaling-law fitting and data planning for ML training data: "how much data
-//! do I need, and can I repeat it?". Pure numerics, no dependency on other
-//! datamill crates.
+//! do I need, and can I repeat it?". Numerics; of the datamill crates it uses only
+//! `datamill-npsort` (numpy's MT19937 and percentile).
 //!
 //! ## Laws ([`laws`])
 //! * Chinchilla (Hoffmann et al. 2022): `L(N, D) = E + A/N^α + B/D^β`, with

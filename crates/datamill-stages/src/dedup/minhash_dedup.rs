@@ -717,8 +717,7 @@ impl MinhashDecider<'_> {
                             *ps = s;
                         }
                         None => prev = Some((k.to_vec(), s)),
-                    })
-                    .map_err(|e| io_err(&self.work, e))?;
+                    })?;
             }
             uf.into_roots()
         } else {
@@ -751,7 +750,7 @@ impl MinhashDecider<'_> {
                 }
             });
             if let Some(e) = error.into_inner().expect("lock") {
-                return Err(io_err(&self.work, e));
+                return Err(e);
             }
             uf.into_roots()
         };

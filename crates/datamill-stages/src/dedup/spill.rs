@@ -7,6 +7,9 @@
 //! stay bounded). Records are compared with their `Ord`, which the dedup stages make total
 //! (hash, then input position), so the order — and every decision taken from it — is the
 //! same with or without a budget.
+//!
+//! [`Merge`] is the one k-way merge of sorted run files: the [`Sorter`] uses it, and so does
+//! MinHash's band store (`minhash_dedup/bands.rs`), whose records have a run-time width.
 
 use super::io_err;
 use datamill_core::StageError;
@@ -130,7 +133,7 @@ impl<T: Record> Sorter<T> {
         while self.runs.len() > FAN_IN {
             let group: Vec<PathBuf> = self.runs.drain(..FAN_IN).collect();
             let path = self.run_path();
-            let mut merged = Merge::<T>::open(group)?;
+            let mut merged = Merge::open(group, T::SIZE, T::decode)?;
             let f = File::create(&path).map_err(|e| io_err(&path, e))?;
             let mut w = BufWriter::new(f);
             let mut b = vec![0u8; T::SIZE];
@@ -141,7 +144,11 @@ impl<T: Record> Sorter<T> {
             w.flush().map_err(|e| io_err(&path, e))?;
             self.runs.push(path);
         }
-        Ok(Sorted::Runs(Merge::open(std::mem::take(&mut self.runs))?))
+        Ok(Sorted::Runs(Merge::open(
+            std::mem::take(&mut self.runs),
+            T::SIZE,
+            T::decode,
+        )?))
     }
 }
 
@@ -171,25 +178,37 @@ impl<T: Record> Sorted<T> {
     }
 }
 
-/// A k-way merge of sorted run files (deleted when the merge is dropped).
-pub struct Merge<T: Record> {
+/// Read buffer of each run file in a merge.
+const RUN_BUFFER: usize = 64 << 10;
+
+/// A k-way merge of sorted run files of fixed-size records (the files are deleted when the
+/// merge is dropped). Equal records come out in run order.
+pub struct Merge<T: Ord> {
     readers: Vec<BufReader<File>>,
     paths: Vec<PathBuf>,
     heap: BinaryHeap<Reverse<(T, usize)>>,
     b: Vec<u8>,
+    decode: fn(&[u8]) -> T,
 }
 
-impl<T: Record> Merge<T> {
-    fn open(paths: Vec<PathBuf>) -> Result<Merge<T>, StageError> {
+impl<T: Ord> Merge<T> {
+    /// Merges the runs `paths`: each a file of `size`-byte records, ascending as `decode`
+    /// reads them.
+    pub fn open(
+        paths: Vec<PathBuf>,
+        size: usize,
+        decode: fn(&[u8]) -> T,
+    ) -> Result<Merge<T>, StageError> {
         let mut m = Merge {
             readers: Vec::with_capacity(paths.len()),
             paths,
             heap: BinaryHeap::new(),
-            b: vec![0u8; T::SIZE],
+            b: vec![0u8; size],
+            decode,
         };
         for p in &m.paths {
             let f = File::open(p).map_err(|e| io_err(p, e))?;
-            m.readers.push(BufReader::with_capacity(16 << 10, f));
+            m.readers.push(BufReader::with_capacity(RUN_BUFFER, f));
         }
         for i in 0..m.readers.len() {
             if let Some(r) = m.read(i)? {
@@ -201,7 +220,7 @@ impl<T: Record> Merge<T> {
 
     fn read(&mut self, i: usize) -> Result<Option<T>, StageError> {
         match self.readers[i].read_exact(&mut self.b) {
-            Ok(()) => Ok(Some(T::decode(&self.b))),
+            Ok(()) => Ok(Some((self.decode)(&self.b))),
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
             Err(e) => Err(io_err(&self.paths[i], e)),
         }
@@ -219,7 +238,7 @@ impl<T: Record> Merge<T> {
     }
 }
 
-impl<T: Record> Drop for Merge<T> {
+impl<T: Ord> Drop for Merge<T> {
     fn drop(&mut self) {
         for p in &self.paths {
             let _ = std::fs::remove_file(p);

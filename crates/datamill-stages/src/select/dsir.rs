@@ -124,11 +124,10 @@
 //! ```
 
 mod features;
-mod numpy_rng;
 mod word_table;
 
+use datamill_npsort::Mt19937;
 pub use features::{Featurizer, Scratch};
-pub use numpy_rng::Mt19937;
 
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::codec::{Dec, Enc};

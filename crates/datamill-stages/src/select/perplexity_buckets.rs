@@ -33,12 +33,12 @@
 //! ```
 
 use crate::annotate::perplexity::{Scoring, Tokenizer};
-use crate::select::score_select::percentile;
 use crate::{BuildCx, StageSpec, Step};
 use datamill_core::codec::{Dec, Enc};
 use datamill_core::{
     DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
 };
+use datamill_npsort::percentile;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -376,15 +376,6 @@ mod tests {
         );
         assert!(kept.iter().all(|d| d.get_str("b").unwrap() == "low"));
         assert_eq!(kept.len(), 2);
-    }
-
-    #[test]
-    fn percentile_is_numpys() {
-        let v = [1.0, 2.0, 4.0, 8.0];
-        assert_eq!(percentile(&v, 0.0), 1.0);
-        assert_eq!(percentile(&v, 100.0), 8.0);
-        assert_eq!(percentile(&v, 50.0), 3.0);
-        assert!((percentile(&v, 30.0) - 1.9).abs() < 1e-12);
     }
 
     #[test]

@@ -70,6 +70,7 @@ use datamill_core::codec::{Dec, Enc};
 use datamill_core::{
     DecideCx, Decider, Doc, DocRef, GlobalStage, Stage, StageCx, StageError, Verdict, Verdicts,
 };
+use datamill_npsort::percentile;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -378,24 +379,6 @@ struct Select<'a> {
     docs: Vec<Entry>,
     strata: HashMap<Option<String>, u32>,
     names: Vec<Option<String>>,
-}
-
-/// numpy's `percentile(v, p)` (linear interpolation) of sorted, non-empty `v`; also used by
-/// `perplexity_buckets`.
-pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let n = sorted.len();
-    let pos = p / 100.0 * (n - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    let t = pos - lo as f64;
-    let (a, b) = (sorted[lo], sorted[hi]);
-    // numpy's _lerp: a + (b - a) * t, or b - (b - a) * (1 - t) when t >= 0.5.
-    let d = b - a;
-    if t >= 0.5 {
-        b - d * (1.0 - t)
-    } else {
-        a + d * t
-    }
 }
 
 impl Decider for Select<'_> {
@@ -751,15 +734,6 @@ mod tests {
         assert_eq!(kept_ids(&v), [0, 1, 5, 6]);
         assert_eq!(v[2].as_deref(), Some("score_bucket"));
         assert!(kept.iter().all(|d| d.get_str("s_bucket").unwrap() == "0"));
-    }
-
-    #[test]
-    fn percentile_is_numpys() {
-        let v = [1.0, 2.0, 4.0, 8.0];
-        assert_eq!(percentile(&v, 0.0), 1.0);
-        assert_eq!(percentile(&v, 100.0), 8.0);
-        assert_eq!(percentile(&v, 50.0), 3.0);
-        assert!((percentile(&v, 30.0) - 1.9).abs() < 1e-12);
     }
 
     #[test]

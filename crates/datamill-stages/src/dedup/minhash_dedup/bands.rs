@@ -1,12 +1,16 @@
 //! Per-band LSH keys: appended in document order, spilled to scratch files when the memory
 //! budget is exceeded, then read back band by band in sorted `(key, doc)` order (in memory
-//! when the band fits the budget, otherwise by sorted runs and a k-way merge).
+//! when the band fits the budget, otherwise by sorted runs and the dedup family's k-way
+//! [`Merge`]).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
+
+use datamill_core::StageError;
+
+use crate::dedup::io_err;
+use crate::dedup::spill::Merge;
 
 /// The keys of every band, for documents `0..len()` (a key is `width` u64 words).
 pub struct BandStore {
@@ -93,7 +97,7 @@ impl BandStore {
         band: usize,
         limit: Option<usize>,
         mut f: impl FnMut(&[u64], u32),
-    ) -> io::Result<()> {
+    ) -> Result<(), StageError> {
         let w = self.width;
         let sort_bytes = if w == 1 { 16 } else { 4 };
         let need = self.len * sort_bytes
@@ -102,13 +106,14 @@ impl BandStore {
             } else {
                 0
             };
+        let spilled = self.band_path(band);
         if limit.is_none_or(|l| need <= l) {
             if self.flushed == 0 {
                 sort_scan(&self.mem[band], w, 0, &mut f);
             } else {
                 let mut keys = Vec::with_capacity(self.len * w);
-                let mut r = BufReader::new(File::open(self.band_path(band))?);
-                read_words(&mut r, self.flushed * w, &mut keys)?;
+                let mut r = BufReader::new(File::open(&spilled).map_err(|e| io_err(&spilled, e))?);
+                read_words(&mut r, self.flushed * w, &mut keys).map_err(|e| io_err(&spilled, e))?;
                 keys.extend_from_slice(&self.mem[band]);
                 sort_scan(&keys, w, 0, &mut f);
             }
@@ -118,7 +123,9 @@ impl BandStore {
         let chunk = (limit.unwrap_or(usize::MAX) / (8 * w + sort_bytes)).max(1024);
         let mut runs = Vec::new();
         let mut file = if self.flushed > 0 {
-            Some(BufReader::new(File::open(self.band_path(band))?))
+            Some(BufReader::new(
+                File::open(&spilled).map_err(|e| io_err(&spilled, e))?,
+            ))
         } else {
             None
         };
@@ -130,7 +137,8 @@ impl BandStore {
             // records [start, end): the part below `flushed` comes from the file
             if start < self.flushed {
                 let from_file = end.min(self.flushed) - start;
-                read_words(file.as_mut().expect("spill file"), from_file * w, &mut keys)?;
+                read_words(file.as_mut().expect("spill file"), from_file * w, &mut keys)
+                    .map_err(|e| io_err(&spilled, e))?;
             }
             if end > self.flushed {
                 let lo = start.max(self.flushed) - self.flushed;
@@ -138,48 +146,41 @@ impl BandStore {
                 keys.extend_from_slice(&self.mem[band][lo * w..hi * w]);
             }
             let path = self.dir.join(format!("band{band:03}.run{:05}", runs.len()));
-            std::fs::create_dir_all(&self.dir)?;
-            let mut out = BufWriter::new(File::create(&path)?);
-            let mut err = None;
-            sort_scan(&keys, w, start as u32, &mut |k, s| {
-                if err.is_none() {
-                    let r = k
-                        .iter()
-                        .try_for_each(|x| out.write_all(&x.to_le_bytes()))
-                        .and_then(|_| out.write_all(&(s as u64).to_le_bytes()));
-                    if let Err(e) = r {
-                        err = Some(e);
-                    }
-                }
-            });
-            if let Some(e) = err {
-                return Err(e);
-            }
-            out.flush()?;
+            self.write_run(&path, &keys, start as u32)
+                .map_err(|e| io_err(&path, e))?;
             runs.push(path);
             self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             start = end;
         }
         drop(keys);
-        let mut readers = Vec::with_capacity(runs.len());
-        let mut heap = BinaryHeap::new();
-        for (i, p) in runs.iter().enumerate() {
-            let mut r = BufReader::with_capacity(1 << 16, File::open(p)?);
-            if let Some(rec) = read_record(&mut r, w + 1)? {
-                heap.push(Reverse((rec, i)));
-            }
-            readers.push(r);
-        }
-        while let Some(Reverse((rec, i))) = heap.pop() {
+        // A run record is the key's `w` words, then the document.
+        let mut merge = Merge::open(runs, 8 * (w + 1), decode_words)?;
+        while let Some(rec) = merge.next_record()? {
             f(&rec[..w], rec[w] as u32);
-            if let Some(next) = read_record(&mut readers[i], w + 1)? {
-                heap.push(Reverse((next, i)));
-            }
-        }
-        for p in runs {
-            let _ = std::fs::remove_file(p);
         }
         Ok(())
+    }
+
+    /// Writes the keys of documents `base..` sorted by `(key, doc)` as one run file.
+    fn write_run(&self, path: &std::path::Path, keys: &[u64], base: u32) -> io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let mut out = BufWriter::new(File::create(path)?);
+        let mut err = None;
+        sort_scan(keys, self.width, base, &mut |k, s| {
+            if err.is_none() {
+                let r = k
+                    .iter()
+                    .try_for_each(|x| out.write_all(&x.to_le_bytes()))
+                    .and_then(|_| out.write_all(&(s as u64).to_le_bytes()));
+                if let Err(e) = r {
+                    err = Some(e);
+                }
+            }
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        out.flush()
     }
 
     /// Removes the spill files.
@@ -199,17 +200,11 @@ fn read_words(r: &mut impl Read, n: usize, out: &mut Vec<u64>) -> io::Result<()>
     Ok(())
 }
 
-fn read_record(r: &mut impl Read, words: usize) -> io::Result<Option<Vec<u64>>> {
-    let mut buf = [0u8; 8];
-    let mut rec = Vec::with_capacity(words);
-    for k in 0..words {
-        match r.read_exact(&mut buf) {
-            Ok(()) => rec.push(u64::from_le_bytes(buf)),
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && k == 0 => return Ok(None),
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(Some(rec))
+/// A run record (little-endian `u64` words) as words.
+fn decode_words(b: &[u8]) -> Vec<u64> {
+    b.chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect()
 }
 
 /// Sorts the `width`-word keys (document `base + i` owns key `i`) by `(key, doc)` and calls

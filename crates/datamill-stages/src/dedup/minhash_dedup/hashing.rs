@@ -1,6 +1,6 @@
 //! The MinHash hash family: datatrove's `(a·x + b) mod (2^61 − 1)` with numpy's uint64
 //! wrap-around, its parameters drawn exactly as `np.random.RandomState(seed).randint` draws
-//! them, and the signature kernel.
+//! them (`datamill_npsort::Mt19937`), and the signature kernel.
 
 /// The Mersenne prime 2^61 − 1.
 pub const MERSENNE: u64 = (1 << 61) - 1;
@@ -13,68 +13,12 @@ pub fn mod_mersenne(x: u64) -> u64 {
     if r >= MERSENNE { r - MERSENNE } else { r }
 }
 
-/// MT19937 as numpy's legacy `RandomState` seeds it from an integer.
-struct Mt19937 {
-    mt: [u32; 624],
-    pos: usize,
-}
-
-impl Mt19937 {
-    fn new(seed: u32) -> Self {
-        let mut mt = [0u32; 624];
-        mt[0] = seed;
-        for i in 1..624 {
-            mt[i] = 1_812_433_253u32
-                .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
-                .wrapping_add(i as u32);
-        }
-        Mt19937 { mt, pos: 624 }
-    }
-
-    fn next_u32(&mut self) -> u32 {
-        if self.pos >= 624 {
-            for i in 0..624 {
-                let y = (self.mt[i] & 0x8000_0000) | (self.mt[(i + 1) % 624] & 0x7fff_ffff);
-                let mut v = self.mt[(i + 397) % 624] ^ (y >> 1);
-                if y & 1 != 0 {
-                    v ^= 0x9908_b0df;
-                }
-                self.mt[i] = v;
-            }
-            self.pos = 0;
-        }
-        let mut y = self.mt[self.pos];
-        self.pos += 1;
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c_5680;
-        y ^= (y << 15) & 0xefc6_0000;
-        y ^ (y >> 18)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let hi = self.next_u32() as u64;
-        (hi << 32) | self.next_u32() as u64
-    }
-
-    /// `randint(low, high, dtype=uint64)` of the legacy generator: masked rejection sampling.
-    fn randint(&mut self, low: u64, high: u64) -> u64 {
-        let rng = high - 1 - low;
-        let mask = u64::MAX >> rng.leading_zeros();
-        loop {
-            let v = self.next_u64() & mask;
-            if v <= rng {
-                return low + v;
-            }
-        }
-    }
-}
-
 /// The permutation parameters `(a, b)` of datatrove's `MinhashDedupSignature.parameters`:
 /// `gen = np.random.RandomState(seed)`, then `n` draws of `a ∈ [1, p)`, then `n` of `b ∈ [0, p)`.
 pub fn parameters(seed: u32, n: usize) -> (Vec<u64>, Vec<u64>) {
-    let mut g = Mt19937::new(seed);
-    let a = (0..n).map(|_| g.randint(1, MERSENNE)).collect();
-    let b = (0..n).map(|_| g.randint(0, MERSENNE)).collect();
+    let mut g = datamill_npsort::Mt19937::new(seed);
+    let a = (0..n).map(|_| g.randint_u64(1, MERSENNE)).collect();
+    let b = (0..n).map(|_| g.randint_u64(0, MERSENNE)).collect();
     (a, b)
 }
 
