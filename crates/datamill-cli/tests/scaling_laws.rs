@@ -234,3 +234,165 @@ fn dcpt_fit_plan_json_and_mix_snippet() {
         "{e}"
     );
 }
+
+#[test]
+fn vocab_prints_the_three_approaches_and_fits_the_authors_columns() {
+    let out = stdout(&run(&["scaling", "vocab", "--params", "7e9,70e9"]));
+    for want in [
+        "62,280", "67,450", "59,547", "211,860", "230,861", "217,961",
+    ] {
+        assert!(out.contains(want), "missing {want} in\n{out}");
+    }
+    let json = stdout(&run(&[
+        "scaling",
+        "vocab",
+        "--params",
+        "302e6",
+        "--compute",
+        "1e20",
+        "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["compute"].as_f64(), Some(1e20));
+    assert!(
+        v[0]["approach3"]["vocab_size"].as_u64().unwrap() > 10_000,
+        "{v}"
+    );
+    assert!(v[0]["approach3_vocab"]["value"].as_f64().is_some(), "{v}");
+    // Runs in the authors' columns, generated from the published law.
+    use datamill_scaling::vocab::fit::flops;
+    use datamill_scaling::vocab::{VocabLaw, embed_dim};
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("exp.csv");
+    let mut text =
+        String::from("vocab_size,embed_dim,num_characters,Non_vocab_parameters,FLOPs,Lossu\n");
+    for n in [33.2e6, 151e6, 631e6, 1129.9e6] {
+        let d = embed_dim(n);
+        for v in [4096.0, 8192.0, 16384.0, 32768.0, 96256.0] {
+            for h in [1e9, 5e9, 2e10, 1e11] {
+                let l = VocabLaw::PUBLISHED.loss(n, v, d, h);
+                text.push_str(&format!("{v},{d},{h},{n},{},{l}\n", flops(n, v, d, h)));
+            }
+        }
+    }
+    std::fs::write(&csv, text).unwrap();
+    let lawf = dir.path().join("vocab.json");
+    let out = stdout(&run(&[
+        "scaling",
+        "vocab",
+        "fit",
+        csv.to_str().unwrap(),
+        "-o",
+        lawf.to_str().unwrap(),
+    ]));
+    assert!(
+        out.contains("486 starts") && out.contains("alpha2"),
+        "{out}"
+    );
+    let out = stdout(&run(&[
+        "scaling",
+        "vocab",
+        "--params",
+        "70e9",
+        "--law",
+        lawf.to_str().unwrap(),
+    ]));
+    assert!(out.contains("fitted"), "{out}");
+    // Bad input.
+    let e = fails(&run(&["scaling", "vocab", "--params=-7e9"]));
+    assert!(
+        e.contains("--params -7000000000: must be finite and positive"),
+        "{e}"
+    );
+    let e = fails(&run(&["scaling", "vocab"]));
+    assert!(e.contains("--params"), "{e}");
+    let e = fails(&run(&[
+        "scaling",
+        "vocab",
+        "--params",
+        "7e9",
+        "--compute",
+        "1e10",
+    ]));
+    assert!(e.contains("--compute 1e10: unreachable"), "{e}");
+    std::fs::write(
+        &csv,
+        "vocab_size,embed_dim,num_characters,FLOPs,Lossu\n1,2,3,4,-5\n",
+    )
+    .unwrap();
+    let e = fails(&run(&["scaling", "vocab", "fit", csv.to_str().unwrap()]));
+    assert!(
+        e.contains("non-vocabulary parameters") && e.contains("Non_vocab_parameters"),
+        "{e}"
+    );
+}
+
+#[test]
+fn quant_inverse_fit_and_bad_input() {
+    let out = stdout(&run(&[
+        "scaling",
+        "quant",
+        "--params",
+        "7e9",
+        "--bits",
+        "4",
+        "--max-increase",
+        "0.2",
+        "--tokens",
+        "1e14",
+    ]));
+    // scaling-laws-2.md §3: D_max(7e9, 4 bits, 0.2) = 3.80T; dq(7e9, 1e14, 4) = 1.113.
+    assert!(out.contains("3.80") && out.contains("1.113"), "{out}");
+    assert!(out.contains("knowledge capacity"), "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("q.csv");
+    let mut text = String::from("params,tokens,bits,delta_loss\n");
+    let law = datamill_scaling::quant::PUBLISHED;
+    for n in [160e6, 1e9, 6.9e9] {
+        for d in [1e9, 3e10, 2e11] {
+            for p in [2.0, 3.0, 4.0] {
+                text.push_str(&format!("{n},{d},{p},{}\n", law.delta(n, d, p)));
+            }
+        }
+    }
+    std::fs::write(&csv, &text).unwrap();
+    let lawf = dir.path().join("q.json");
+    let out = stdout(&run(&[
+        "scaling",
+        "quant",
+        "fit",
+        csv.to_str().unwrap(),
+        "--bootstrap",
+        "20",
+        "-o",
+        lawf.to_str().unwrap(),
+    ]));
+    assert!(out.contains("0.5251") && out.contains("5.4967"), "{out}");
+    let json = stdout(&run(&[
+        "scaling",
+        "quant",
+        "--law",
+        lawf.to_str().unwrap(),
+        "--params",
+        "7e9",
+        "--bits",
+        "4",
+        "--max-increase",
+        "0.2",
+        "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let t = &v["token_limits"][0]["tokens"];
+    assert!(
+        (t["value"].as_f64().unwrap() / 3.80e12 - 1.0).abs() < 0.01,
+        "{v}"
+    );
+    assert!(t["interval"]["low"].as_f64().is_some(), "{v}");
+    let e = fails(&run(&[
+        "scaling", "quant", "--params", "7e9", "--bits", "0", "--tokens", "1e12",
+    ]));
+    assert!(e.contains("--bits 0: must be finite and positive"), "{e}");
+    std::fs::write(&csv, "params,tokens,delta_loss\n1e9,1e10,0.1\n").unwrap();
+    let e = fails(&run(&["scaling", "quant", "fit", csv.to_str().unwrap()]));
+    assert!(e.contains("bit width P") && e.contains("bits, P"), "{e}");
+}

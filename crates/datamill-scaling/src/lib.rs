@@ -56,6 +56,8 @@ pub mod laws;
 pub mod optim;
 pub mod plot;
 pub mod predict;
+pub mod quant;
 pub mod report;
+pub mod vocab;
 
 pub use error::ScalingError;

@@ -9,6 +9,9 @@ use crate::dcpt::plan::DcptPlan;
 use crate::lawfile::LawFile;
 use crate::laws::Law;
 use crate::predict::PredictReport;
+use crate::quant::{QuantFile, QuantReport};
+use crate::vocab::VocabRow;
+use crate::vocab::fit::VocabFile;
 
 /// Format a number with ~`sig` significant digits, switching to scientific
 /// notation for very large or small magnitudes.
@@ -560,6 +563,266 @@ pub fn dcpt_plan_table(file: &DcptFile, p: &DcptPlan) -> String {
         let _ = writeln!(s, "  N_opt = {}", fmt_est(&c.n, 6));
         let _ = writeln!(s, "  D_opt = {}", fmt_est(&c.d, 6));
         let _ = writeln!(s, "  L_d   = {}", fmt_est(&c.domain_loss, 6));
+    }
+    s
+}
+
+fn thousands(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The terminal table of `datamill scaling vocab`.
+pub fn vocab_table(file: &VocabFile, rows: &[VocabRow]) -> String {
+    let mut s = String::new();
+    let l = &file.law;
+    let _ = writeln!(
+        s,
+        "optimal vocabulary size (Tao et al. 2024) for N_nv non-vocabulary parameters at compute C"
+    );
+    let _ = writeln!(
+        s,
+        "  approach 1 (isoFLOPs):   N_v = e^{:.7}*C^{:.8}",
+        crate::vocab::ISOFLOPS.k_nv,
+        crate::vocab::ISOFLOPS.a_nv
+    );
+    let _ = writeln!(
+        s,
+        "  approach 2 (derivative): N_v = {}*(N_nv/33e6)^{:.7}",
+        thousands(crate::vocab::APPROACH2_ANCHOR as u64),
+        crate::vocab::APPROACH2_GAMMA
+    );
+    let _ = writeln!(
+        s,
+        "  approach 3 (parametric): dL_u/dV = 0 at C, L_u = -{} + {}/N_nv^{} + {}/(V*d)^{} + {}/D^{} ({}; tokens per char f at {})",
+        fmt_num(l.e, 7),
+        fmt_num(l.a1, 7),
+        fmt_num(l.beta, 7),
+        fmt_num(l.a2, 7),
+        fmt_num(l.alpha2, 7),
+        fmt_num(l.b, 7),
+        fmt_num(l.beta, 7),
+        if file.fit.is_some() {
+            "fitted"
+        } else {
+            "published constants"
+        },
+        if l.quirk {
+            "V/1000 in the fit, as upstream"
+        } else {
+            "the real V"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "\n{:>10} {:>6} {:>10} {:>12} {:>12} {:>12} {:>8} {:>11} {:>11}",
+        "N_nv",
+        "d",
+        "C",
+        "V approach1",
+        "V approach2",
+        "V approach3",
+        "f(V3)",
+        "tokens D",
+        "chars H"
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "{:>10.3e} {:>6} {:>10.3e} {:>12} {:>12} {:>12} {:>8.5} {:>11.3e} {:>11.3e}",
+            r.n_nv,
+            r.embed_dim,
+            r.compute,
+            thousands(r.approach1.vocab_size),
+            thousands(r.approach2.vocab_size),
+            thousands(r.approach3.vocab_size),
+            r.tokens_per_char,
+            r.tokens,
+            r.characters
+        );
+        if let Some(i) = r.approach3_vocab.interval {
+            let _ = writeln!(
+                s,
+                "{:>56} approach 3 V in [{:.0}, {:.0}] ({:.0}% bootstrap)",
+                "",
+                i.low,
+                i.high,
+                i.level * 100.0
+            );
+        }
+    }
+    if rows.iter().any(|r| r.compute_is_optimal_default) {
+        let _ = writeln!(
+            s,
+            "\nC: approach 1's compute-optimal budget for N_nv, (N_nv/e^{:.7})^2 (give --compute for another budget; approach 2 assumes the optimal one)",
+            crate::vocab::ISOFLOPS.k_nnv
+        );
+    }
+    s
+}
+
+/// The table printed by `datamill scaling vocab fit`.
+pub fn vocab_fit_table(file: &VocabFile) -> String {
+    let mut s = String::new();
+    if let Some(src) = &file.source {
+        let _ = writeln!(s, "runs       {src}");
+    }
+    if let Some(f) = &file.fit {
+        let _ = writeln!(
+            s,
+            "objective  sum of Huber(delta={}) on L_u residuals = {:.12e}   ({} starts, {} with 0.1 < alpha2, beta < 1, {} reached the best)",
+            f.huber_delta, f.objective, f.starts, f.starts_in_range, f.starts_at_best
+        );
+        let _ = writeln!(
+            s,
+            "goodness   R^2 = {:.6}   relative MSE = {:.4e}   ({} points)",
+            f.r2, f.relative_mse, f.n_points
+        );
+    }
+    let l = &file.law;
+    let ps = [
+        ("A1", l.a1),
+        ("A2", l.a2),
+        ("B", l.b),
+        ("E", l.e),
+        ("alpha2", l.alpha2),
+        ("beta", l.beta),
+    ];
+    let boot = file.bootstrap.as_ref();
+    let _ = writeln!(
+        s,
+        "{:<10} {:>16}{}",
+        "param",
+        "estimate",
+        if boot.is_some() {
+            format!(" {:>14} {:>14} {:>14}", "SE", "2.5%", "97.5%")
+        } else {
+            String::new()
+        }
+    );
+    for (k, (name, v)) in ps.iter().enumerate() {
+        let _ = write!(s, "{name:<10} {:>16}", fmt_num(*v, 7));
+        if let Some(b) = boot {
+            let _ = write!(
+                s,
+                " {:>14} {:>14} {:>14}",
+                fmt_num(b.params.se[k], 4),
+                fmt_num(b.params.ci_low[k], 5),
+                fmt_num(b.params.ci_high[k], 5)
+            );
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(
+        s,
+        "tokens per character evaluated at {}",
+        if l.quirk {
+            "V/1000 (the authors' fit)"
+        } else {
+            "the real V"
+        }
+    );
+    s
+}
+
+/// The terminal table of `datamill scaling quant`.
+pub fn quant_table(file: &QuantFile, r: &QuantReport) -> String {
+    let mut s = String::new();
+    let l = file.law;
+    let _ = writeln!(
+        s,
+        "quantization loss (Ouyang et al. 2024): dq = {}*D^{}/(N^{}*P^{}) ({})",
+        fmt_num(l.k, 6),
+        fmt_num(l.a, 6),
+        fmt_num(l.b, 6),
+        fmt_num(l.c, 6),
+        if file.fit.is_some() {
+            "fitted"
+        } else {
+            "the paper's unified fit; its Table 1 disagrees for 3 and 4 bits"
+        }
+    );
+    if !r.delta_loss.is_empty() {
+        let _ = writeln!(s, "\n{:>11} {:>11} {:>5} {:>12}", "N", "D", "bits", "dq");
+        for d in &r.delta_loss {
+            let _ = writeln!(
+                s,
+                "{:>11.3e} {:>11.3e} {:>5} {:>12}",
+                d.n,
+                d.d,
+                d.bits,
+                fmt_est(&d.delta_loss, 5)
+            );
+        }
+    }
+    if !r.token_limits.is_empty() {
+        let _ = writeln!(
+            s,
+            "\ntokens before quantization adds more than the tolerance"
+        );
+        let _ = writeln!(
+            s,
+            "{:>11} {:>5} {:>9} {:>12}",
+            "N", "bits", "max dq", "D_max"
+        );
+        for t in &r.token_limits {
+            let _ = writeln!(
+                s,
+                "{:>11.3e} {:>5} {:>9} {:>12}",
+                t.n,
+                t.bits,
+                t.max_increase,
+                fmt_est(&t.tokens, 5)
+            );
+        }
+    }
+    if !r.hints.is_empty() {
+        let _ = writeln!(s);
+        for h in &r.hints {
+            let _ = writeln!(s, "{h}");
+        }
+    }
+    s
+}
+
+/// The table printed by `datamill scaling quant fit`.
+pub fn quant_fit_table(file: &QuantFile) -> String {
+    let mut s = String::new();
+    if let Some(src) = &file.source {
+        let _ = writeln!(s, "runs       {src}");
+    }
+    if let Some(f) = &file.fit {
+        let _ = writeln!(
+            s,
+            "objective  sum of Huber(delta={}) on log residuals = {:.12e}   ({} iterations from the least-squares start)",
+            f.huber_delta, f.objective, f.iterations
+        );
+        let _ = writeln!(
+            s,
+            "goodness   R^2(log dq) = {:.6}   ({} points)",
+            f.r2_log, f.n_points
+        );
+    }
+    let boot = file.bootstrap.as_ref();
+    for (k, (name, v)) in file.law.params().iter().enumerate() {
+        let _ = write!(s, "{name:<10} {:>16}", fmt_num(*v, 7));
+        if let Some(b) = boot {
+            let _ = write!(
+                s,
+                "  SE {:>10}  [{}, {}]",
+                fmt_num(b.params.se[k], 4),
+                fmt_num(b.params.ci_low[k], 5),
+                fmt_num(b.params.ci_high[k], 5)
+            );
+        }
+        let _ = writeln!(s);
     }
     s
 }

@@ -8,6 +8,8 @@
 use std::path::PathBuf;
 
 pub mod dcpt;
+pub mod quant;
+pub mod vocab;
 
 use datamill_scaling::ScalingError;
 use datamill_scaling::bootstrap::{BootstrapOptions, BootstrapStart, bootstrap};
@@ -31,6 +33,12 @@ pub enum ScalingCommand {
     /// The D-CPT law: fit it to continual pre-training runs, plan the domain mixture ratio.
     #[command(subcommand)]
     Dcpt(dcpt::DcptCommand),
+    /// The compute-optimal vocabulary size (Tao et al. 2024) by three approaches; `vocab fit`
+    /// fits the parametric law to runs.
+    Vocab(vocab::VocabArgs),
+    /// The loss low-bit quantization adds (Ouyang et al. 2024) and the tokens before it
+    /// exceeds a tolerance; `quant fit` fits the law to a measured table.
+    Quant(quant::QuantArgs),
 }
 
 /// Where bootstrap refits start.
@@ -208,6 +216,8 @@ pub fn run(cmd: &ScalingCommand, out: &mut dyn std::io::Write) -> Result<(), Sca
             .map(|p| format!("wrote {}\n", p.display()))
             .collect(),
         ScalingCommand::Dcpt(c) => dcpt::run(c)?,
+        ScalingCommand::Vocab(a) => vocab::run(a)?,
+        ScalingCommand::Quant(a) => quant::run(a)?,
     };
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
