@@ -396,3 +396,102 @@ fn quant_inverse_fit_and_bad_input() {
     let e = fails(&run(&["scaling", "quant", "fit", csv.to_str().unwrap()]));
     assert!(e.contains("bit width P") && e.contains("bits, P"), "{e}");
 }
+
+/// The three laws' plots: PNG and SVG written, the SVG drawn on a 10x canvas shown at its
+/// size (sub-pixel coordinates), legends naming every line.
+#[test]
+fn plots_of_the_three_laws() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("cpt.csv");
+    write_dcpt_runs(&csv);
+    let lawf = dir.path().join("cpt.json");
+    stdout(&run(&[
+        "scaling",
+        "dcpt",
+        "fit",
+        csv.to_str().unwrap(),
+        "--bootstrap",
+        "10",
+        "-o",
+        lawf.to_str().unwrap(),
+    ]));
+    let check = |prefix: &Path, size: (u32, u32), wants: &[&str]| {
+        let png = std::fs::read(prefix.with_extension("png")).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let svg = std::fs::read_to_string(prefix.with_extension("svg")).unwrap();
+        let head = format!(
+            "width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\"",
+            size.0,
+            size.1,
+            size.0 * 10,
+            size.1 * 10
+        );
+        assert!(svg.contains(&head), "{}", &svg[..200.min(svg.len())]);
+        for w in wants {
+            assert!(svg.contains(w), "missing {w} in the SVG");
+        }
+    };
+    let p = dir.path().join("dcpt");
+    stdout(&run(&[
+        "scaling",
+        "plot",
+        lawf.to_str().unwrap(),
+        "--n",
+        "1.8e9",
+        "--d",
+        "1e10",
+        "--max-general-increase",
+        "0.03",
+        "-o",
+        p.to_str().unwrap(),
+    ]));
+    check(
+        &p,
+        (1160, 520),
+        &[
+            "general loss",
+            "domain loss",
+            "D/4",
+            "best r_d within the budget",
+            "<polygon",
+        ],
+    );
+    let p = dir.path().join("vocab");
+    stdout(&run(&[
+        "scaling",
+        "plot",
+        "builtin:vocab",
+        "-o",
+        p.to_str().unwrap(),
+    ]));
+    check(
+        &p,
+        (600, 520),
+        &[
+            "approach 1 (isoFLOPs)",
+            "approach 2 (derivative)",
+            "N_nv = 7.00e9",
+        ],
+    );
+    let p = dir.path().join("quant");
+    stdout(&run(&[
+        "scaling",
+        "plot",
+        "builtin:quant",
+        "--n",
+        "7e9",
+        "--max-increase",
+        "0.2",
+        "-o",
+        p.to_str().unwrap(),
+    ]));
+    check(&p, (600, 520), &["2 bits", "8 bits", "tolerance dq = 0.2"]);
+    let e = fails(&run(&[
+        "scaling",
+        "plot",
+        lawf.to_str().unwrap(),
+        "--n",
+        "1.8e9",
+    ]));
+    assert!(e.contains("needs --n and --d"), "{e}");
+}

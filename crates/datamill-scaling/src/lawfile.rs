@@ -242,6 +242,56 @@ impl LawFile {
     }
 }
 
+/// Any law file this crate writes, told apart by its `format` tag, or a built-in law:
+/// `builtin:vocab` (Tao et al. 2024's published constants) and `builtin:quant` (Ouyang et
+/// al. 2024's unified fit) besides [`LawFile::BUILTINS`].
+#[derive(Debug, Clone)]
+pub enum AnyLaw {
+    /// A `datamill scaling fit` law file (Chinchilla and the other (N, D) laws).
+    Scaling(LawFile),
+    /// A D-CPT law file.
+    Dcpt(crate::dcpt::fit::DcptFile),
+    /// A vocabulary law file.
+    Vocab(crate::vocab::fit::VocabFile),
+    /// A quantization law file.
+    Quant(crate::quant::QuantFile),
+}
+
+impl AnyLaw {
+    /// Loads `builtin:NAME` or a law file of any of the four formats.
+    pub fn load(spec: &str) -> Result<AnyLaw, ScalingError> {
+        match spec {
+            "builtin:vocab" | "builtin:tao2024" => {
+                return Ok(AnyLaw::Vocab(crate::vocab::fit::VocabFile::published()));
+            }
+            "builtin:quant" | "builtin:ouyang2024" => {
+                return Ok(AnyLaw::Quant(crate::quant::QuantFile::published()));
+            }
+            _ => {}
+        }
+        if spec.starts_with("builtin:") {
+            return LawFile::load(spec).map(AnyLaw::Scaling);
+        }
+        let path = Path::new(spec);
+        let text = std::fs::read_to_string(path).map_err(|e| ScalingError::Io {
+            path: spec.to_string(),
+            source: e,
+        })?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| ScalingError::Law(format!("{spec}: not valid JSON: {e}")))?;
+        match v.get("format").and_then(|f| f.as_str()) {
+            Some(crate::dcpt::fit::FORMAT) => {
+                crate::dcpt::fit::DcptFile::load(path).map(AnyLaw::Dcpt)
+            }
+            Some(crate::vocab::fit::FORMAT) => {
+                crate::vocab::fit::VocabFile::load(path).map(AnyLaw::Vocab)
+            }
+            Some(crate::quant::FORMAT) => crate::quant::QuantFile::load(path).map(AnyLaw::Quant),
+            _ => LawFile::load(spec).map(AnyLaw::Scaling),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,7 @@ pub mod bootstrap;
 pub mod data;
 pub mod dcpt;
 pub mod error;
+pub mod figure;
 pub mod fit;
 pub mod lawfile;
 pub mod laws;

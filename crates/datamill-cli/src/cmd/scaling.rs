@@ -28,7 +28,9 @@ pub enum ScalingCommand {
     Fit(FitArgs),
     /// Predict from a law file: loss, compute-optimal N and D, data needed, epochs.
     Predict(PredictArgs),
-    /// Plot runs and a law (PNG and SVG).
+    /// Plot runs and a law (PNG and SVG); D-CPT law files: loss vs ratio; `builtin:vocab` or a
+    /// vocabulary law file: V_opt vs compute; `builtin:quant` or a quantization law file:
+    /// loss increase vs tokens per bit width.
     Plot(PlotArgs),
     /// The D-CPT law: fit it to continual pre-training runs, plan the domain mixture ratio.
     #[command(subcommand)]
@@ -149,7 +151,8 @@ pub struct PredictArgs {
 /// Arguments of `scaling plot`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PlotArgs {
-    /// Law file or `builtin:NAME`.
+    /// Law file (of `scaling fit`, `dcpt fit`, `vocab fit` or `quant fit`) or `builtin:NAME`
+    /// (also `builtin:vocab` and `builtin:quant`, the published laws).
     pub law: String,
     /// Runs to draw as points (CSV).
     #[arg(long)]
@@ -166,6 +169,33 @@ pub struct PlotArgs {
     /// Figure title.
     #[arg(long)]
     pub title: Option<String>,
+    /// D-CPT and quantization plots: model parameters N (quantization default: 7e9).
+    #[arg(long)]
+    pub n: Option<f64>,
+    /// D-CPT plot: training tokens D.
+    #[arg(long)]
+    pub d: Option<f64>,
+    /// D-CPT plot: mark the best domain ratio within this general-loss budget (0.03 = 3 %).
+    #[arg(long, value_name = "T")]
+    pub max_general_increase: Option<f64>,
+    /// D-CPT plot: L_g0 for the budget (default: the law at r_d = 0).
+    #[arg(long)]
+    pub general_baseline: Option<f64>,
+    /// D-CPT plot: K of the general corpus (cross-domain laws).
+    #[arg(long)]
+    pub k_general: Option<f64>,
+    /// D-CPT plot: K of the domain (cross-domain laws).
+    #[arg(long)]
+    pub k_domain: Option<f64>,
+    /// Vocabulary plot: non-vocabulary sizes N_nv (default 3e8,3e9,7e9,70e9).
+    #[arg(long, value_delimiter = ',')]
+    pub params: Vec<f64>,
+    /// Quantization plot: bit widths (default 2,3,4,8).
+    #[arg(long, value_delimiter = ',')]
+    pub bits: Vec<f64>,
+    /// Quantization plot: the tolerated loss increase (marks where each bit width reaches it).
+    #[arg(long, value_name = "DELTA")]
+    pub max_increase: Option<f64>,
 }
 
 impl InputArgs {
@@ -350,7 +380,59 @@ pub fn run_fit(a: &FitArgs) -> Result<(LawFile, PathBuf), ScalingError> {
 
 /// `scaling plot`: returns the written files.
 pub fn run_plot(a: &PlotArgs) -> Result<Vec<PathBuf>, ScalingError> {
-    let file = LawFile::load(&a.law)?;
+    use datamill_scaling::figure::{self, DcptPlotOptions};
+    use datamill_scaling::lawfile::AnyLaw;
+    let file = match AnyLaw::load(&a.law)? {
+        AnyLaw::Scaling(f) => f,
+        AnyLaw::Dcpt(f) => {
+            let (Some(n), Some(d)) = (a.n, a.d) else {
+                return Err(ScalingError::InvalidArgument(
+                    "the D-CPT plot (loss vs ratio) needs --n and --d".into(),
+                ));
+            };
+            for (flag, v) in [("--n", n), ("--d", d)] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(ScalingError::InvalidArgument(format!(
+                        "{flag} {v}: must be finite and positive"
+                    )));
+                }
+            }
+            let mut fig = figure::dcpt_figure(
+                &f,
+                n,
+                d,
+                &DcptPlotOptions {
+                    max_general_increase: a.max_general_increase,
+                    general_baseline: a.general_baseline,
+                    k_general: a.k_general,
+                    k_domain: a.k_domain,
+                },
+            )?;
+            if let Some(t) = &a.title {
+                fig.title = t.clone();
+            }
+            return figure::render(&fig, &a.out);
+        }
+        AnyLaw::Vocab(f) => {
+            let params = if a.params.is_empty() {
+                vec![3e8, 3e9, 7e9, 70e9]
+            } else {
+                a.params.clone()
+            };
+            let mut fig = figure::vocab_figure(&f.law, f.draws(), &params)?;
+            if let Some(t) = &a.title {
+                fig.title = t.clone();
+            }
+            return figure::render(&fig, &a.out);
+        }
+        AnyLaw::Quant(f) => {
+            let mut fig = figure::quant_figure(&f, a.n.unwrap_or(7e9), &a.bits, a.max_increase)?;
+            if let Some(t) = &a.title {
+                fig.title = t.clone();
+            }
+            return figure::render(&fig, &a.out);
+        }
+    };
     let kind = match file.law {
         Law::DataConstrained(_) => LawKind::DataConstrained,
         Law::LearningCurve(_) => LawKind::LearningCurve,
