@@ -159,7 +159,7 @@ fn label(log: bool, v: f64) -> String {
     if log {
         let x = 10f64.powf(v);
         if (1e-3..1e5).contains(&x.abs()) {
-            format!("{}", crate::report::fmt_num(x, 3))
+            crate::report::fmt_num(x, 3)
         } else {
             format!("{x:.1e}")
         }
@@ -193,7 +193,8 @@ where
         .iter()
         .map(|l| (l.points.iter().copied().filter_map(keep).collect(), l))
         .collect();
-    let bands: Vec<(Vec<(f64, f64, f64)>, &Band)> = p
+    type BandPoints<'a> = Vec<(Vec<(f64, f64, f64)>, &'a Band)>;
+    let bands: BandPoints = p
         .bands
         .iter()
         .map(|b| {
@@ -306,9 +307,7 @@ where
                 let pts = vec![(x, y), (x + 24 * s as i32, y)];
                 match dash {
                     None => PathElement::new(pts, style).into_dyn(),
-                    Some((on, off)) => {
-                        DashedPathElement::new(pts.into_iter(), on, off, style).into_dyn()
-                    }
+                    Some((on, off)) => DashedPathElement::new(pts, on, off, style).into_dyn(),
                 }
             });
         }
