@@ -71,6 +71,8 @@ pub fn progress_bar(progress: &Progress, finished: &AtomicBool) {
         for m in progress.take_messages() {
             bar.println(m);
         }
+        // The bar shows the current phase; the queue of started ones is for line output.
+        progress.take_started();
         if rate.update(progress) {
             bar.reset();
             bar.set_prefix(rate.phase.clone());
@@ -120,11 +122,15 @@ pub fn progress_lines(progress: &Progress, finished: &AtomicBool, every: Duratio
         for m in progress.take_messages() {
             eprintln!("datamill: {m}");
         }
+        // Phases from the queue, not from polling `phase`: a short one would be missed.
+        let started = progress.take_started();
+        for phase in &started {
+            eprintln!("datamill: {phase}");
+        }
         if done {
             return;
         }
-        if rate.update(progress) {
-            eprintln!("datamill: {}", rate.phase);
+        if rate.update(progress) || !started.is_empty() {
             last = Instant::now();
         } else if last.elapsed() >= every {
             line(&rate);
