@@ -59,7 +59,8 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
             let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-            if rel.starts_with(".datamill") || rel == "stats.json" {
+            // report.html shows timings (a view of the run, not its output).
+            if rel.starts_with(".datamill") || rel == "stats.json" || rel == "report.html" {
                 continue;
             }
             if p.is_dir() {
