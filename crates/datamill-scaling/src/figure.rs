@@ -15,7 +15,6 @@ use datamill_plot::{logspace, register_font};
 
 use crate::error::ScalingError;
 
-
 /// The dash pattern of a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dash {
