@@ -423,9 +423,9 @@ fn plots_of_the_three_laws() {
             "width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\"",
             size.0,
             size.1,
-            size.0 * 10,
-            size.1 * 10
-        );
+            size.0 * 4,
+            size.1 * 4
+        ); // datamill_plot::SVG_SCALE: a quarter pixel
         assert!(svg.contains(&head), "{}", &svg[..200.min(svg.len())]);
         for w in wants {
             assert!(svg.contains(w), "missing {w} in the SVG");
