@@ -50,14 +50,23 @@ fn config_err(e: ConfigError) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
+/// `p` made absolute against this process's current folder (lexically: no symlink is
+/// followed). The driver resolves every path it hands to a plan or a worker: a Ray worker or
+/// a later `datamill task` runs in another folder.
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
 /// Builds the pipeline from `(kind, value)`: `"path"` (a TOML file), `"toml"` (TOML text) or
 /// `"json"` (a dict, serialized by the Python side); relative paths resolve against
-/// `base_dir` (default: the file's folder, or the current folder).
+/// `base_dir` (default: the file's folder, or the current folder), made absolute here so
+/// the plan holds absolute input and output paths.
 fn pipeline(kind: &str, value: &str, base_dir: Option<PathBuf>) -> PyResult<Pipeline> {
     let cwd = || std::env::current_dir().unwrap_or_default();
+    let base_dir = base_dir.map(|b| absolute(&b));
     match kind {
         "path" => {
-            let path = Path::new(value);
+            let path = &absolute(Path::new(value));
             match base_dir {
                 None => Pipeline::load(path).map_err(config_err),
                 Some(b) => {
@@ -210,7 +219,7 @@ fn prepare(
     py.detach(|| {
         let p = pipeline(kind, value, base_dir)?;
         let opts = RunOptions {
-            output,
+            output: output.map(|o| absolute(&o)),
             force,
             ..Default::default()
         };

@@ -218,6 +218,32 @@ def test_the_command_line_executor_ray(cluster, tmp_path, local, datamill_bin):
     same_as_local(tmp_path / "cli", s, local)
 
 
+def test_a_relative_pipeline_path_resolves_at_the_driver(cluster, tmp_path, monkeypatch, datamill_bin):
+    """A pipeline file given by a relative path, with relative input paths and output
+    folder, run from its folder: the Ray workers (started in another folder) read the
+    right inputs and write the right folder, as a local run from the same folder does;
+    the command line's ``--executor ray`` too."""
+    d = tmp_path / "project"
+    (d / "data").mkdir(parents=True)
+    for src in INPUTS:
+        shutil.copy(src, d / "data" / Path(src).name)
+    stages = "".join(f"[[stage]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in st.items()) for st in pipeline(d)["stage"])
+    paths = json.dumps([f"data/{Path(src).name}" for src in INPUTS])
+    for name, out in (("p.toml", "out"), ("cli.toml", "cli"), ("local.toml", "local")):
+        (d / name).write_text(f'version = 1\n[input]\npaths = {paths}\nunit_size = "200KB"\n{stages}[output]\ndir = "{out}"\nexcluded = true\n')
+    assert Path.cwd() != d
+    monkeypatch.chdir(d)
+    local = datamill.run("local.toml")
+    s = dray.run("p.toml", address=cluster)
+    assert s["output_dir"] == str(d / "out")
+    assert files(d / "out") == files(d / "local") and stats_core(s) == stats_core(local)
+    assert local["output_docs"] > 0
+    env = dict(os.environ, DATAMILL_PYTHON=sys.executable)
+    r = subprocess.run([str(datamill_bin), "run", "cli.toml", "--executor", "ray", "--address", cluster], cwd=d, capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr
+    assert files(d / "cli") == files(d / "local")
+
+
 def test_ray_data_map_batches_adapter(cluster, prose):
     rd = pytest.importorskip("ray.data")
     import pyarrow as pa

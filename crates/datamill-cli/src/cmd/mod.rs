@@ -13,7 +13,15 @@ pub mod task;
 pub mod train_classifier;
 pub mod validate;
 
+use std::path::{Path, PathBuf};
+
 use datamill_learn::LearnError;
+
+/// `p` made absolute against the current folder (lexically). A plan handed to other
+/// processes (`datamill task`, Slurm jobs) must hold absolute paths: they run elsewhere.
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
 
 /// A failed write of a learn command's report.
 fn stdout_err(e: std::io::Error) -> LearnError {

@@ -28,12 +28,14 @@ pub struct PlanArgs {
 
 /// Runs `datamill plan`.
 pub fn run(args: PlanArgs) -> ExitCode {
-    let p = match Pipeline::load(&args.pipeline) {
+    // From its absolute path, to an absolute output folder: `datamill task` may run the
+    // plan's tasks from any folder.
+    let p = match Pipeline::load(&super::absolute(&args.pipeline)) {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
     let opts = RunOptions {
-        output: args.output,
+        output: args.output.as_deref().map(super::absolute),
         force: args.force,
         ..Default::default()
     };

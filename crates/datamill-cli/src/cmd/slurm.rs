@@ -27,6 +27,7 @@ use datamill_exec::pipeline::Pipeline;
 use datamill_exec::plan::{Plan, Wave};
 use datamill_exec::run::{RunOptions, prepare};
 
+use super::absolute;
 use crate::fail;
 
 /// Arguments of `datamill slurm`.
@@ -229,10 +230,6 @@ pub fn submit_script(jobs: &[Job]) -> String {
         );
     }
     s
-}
-
-fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 fn write_exec(path: &Path, text: &str) -> Result<(), String> {
