@@ -89,6 +89,19 @@ fn counts(dir: &Path) -> serde_json::Value {
     v
 }
 
+/// The final job wrote the run's report as a local run does: a finished run's page (no
+/// "problems" section) with the run's counts.
+fn check_report(out: &Path) {
+    let page = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(page.contains("<section id=\"funnel\""));
+    assert!(!page.contains("<section id=\"problems\""));
+    let stats = counts(out);
+    for k in ["input_docs", "output_docs"] {
+        let cell = format!("data-stat=\"{k}\" data-v=\"{}\"", stats[k]);
+        assert!(page.contains(&cell), "{cell}");
+    }
+}
+
 /// A stand-in for `sbatch`: checks the options a Slurm submission needs, runs the script
 /// (each array task in parallel, with SLURM_ARRAY_TASK_ID) and prints a job id.
 const FAKE_SBATCH: &str = r#"#!/bin/bash
@@ -265,6 +278,7 @@ fn submitted_jobs_give_the_local_output_and_resume_after_a_failure() {
     );
     assert!(d.path().join("fired").exists());
     assert!(!out.join("stats.json").exists());
+    assert!(!out.join("report.html").exists());
     // Submitting again resumes: finished tasks are skipped, the rest run.
     std::fs::remove_file(fake.join("submitted")).unwrap();
     let o = ok(bin()
@@ -284,6 +298,7 @@ fn submitted_jobs_give_the_local_output_and_resume_after_a_failure() {
     }));
     assert_eq!(files(&out), files(&local));
     assert_eq!(counts(&out), counts(&local));
+    check_report(&out);
 }
 
 /// On a real one-node Slurm cluster (`.ci/run` starts one with `tests/slurm_cluster.sh`:
@@ -343,4 +358,5 @@ fn a_real_slurm_cluster_runs_the_jobs_with_the_local_output() {
     assert!(out.join("stats.json").exists(), "the final job did not run");
     assert_eq!(files(&out), files(&local));
     assert_eq!(counts(&out), counts(&local));
+    check_report(&out);
 }

@@ -16,7 +16,9 @@
 use datamill_exec::error::RunError;
 use datamill_exec::pipeline::{ConfigError, Pipeline};
 use datamill_exec::plan::{Plan, Task, Wave};
-use datamill_exec::run::{Progress, RunOptions, prepare as prepare_run, run as run_pipeline};
+use datamill_exec::run::{
+    Progress, RunOptions, RunReport, prepare as prepare_run, run as run_pipeline,
+};
 use datamill_exec::task::Runner;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
@@ -157,7 +159,7 @@ fn detached<T: Send>(
 
 /// Runs a pipeline on this machine; returns the run's report as JSON text.
 #[pyfunction]
-#[pyo3(signature = (kind, value, base_dir=None, output=None, workers=None, force=false, memory=None, progress=None))]
+#[pyo3(signature = (kind, value, base_dir=None, output=None, workers=None, force=false, memory=None, progress=None, report=true))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -169,6 +171,7 @@ fn run(
     force: bool,
     memory: Option<u64>,
     progress: Option<Py<PyAny>>,
+    report: bool,
 ) -> PyResult<String> {
     let p = py.detach(|| pipeline(kind, value, base_dir))?;
     let mut opts = RunOptions {
@@ -188,19 +191,37 @@ fn run(
         }
         Ok(())
     };
-    let report = detached(py, &stop, Duration::from_millis(200), tick, || {
+    let done = detached(py, &stop, Duration::from_millis(200), tick, || {
         run_pipeline(&p, &opts, &counters, &stop)
     })?
     .map_err(run_err)?;
-    let v = serde_json::json!({
-        "stats": report.stats,
-        "output_dir": report.out_dir,
-        "ran_tasks": report.ran_tasks,
-        "resumed_tasks": report.resumed_tasks,
-        "seconds": report.seconds,
-        "notes": report.notes,
-    });
-    Ok(v.to_string())
+    Ok(py.detach(|| result(&done, report)))
+}
+
+/// The run's result as JSON text for the Python side, after writing its HTML report
+/// (`OUT/report.html`, as `datamill run` does) when `report` is set: `"report"` is the
+/// page's path, or `"report_error"` says why it was not written (the run itself is done).
+fn result(r: &RunReport, report: bool) -> String {
+    let mut page = serde_json::Value::Null;
+    let mut error = serde_json::Value::Null;
+    if report {
+        let dest = r.out_dir.join("report.html");
+        match datamill_report::write(&r.out_dir, &dest, &datamill_report::Options::default()) {
+            Ok(()) => page = dest.to_string_lossy().into(),
+            Err(e) => error = e.to_string().into(),
+        }
+    }
+    serde_json::json!({
+        "stats": r.stats,
+        "output_dir": r.out_dir,
+        "ran_tasks": r.ran_tasks,
+        "resumed_tasks": r.resumed_tasks,
+        "seconds": r.seconds,
+        "notes": r.notes,
+        "report": page,
+        "report_error": error,
+    })
+    .to_string()
 }
 
 /// Plans a run (or reuses the plan stored in the output folder) for a cluster executor:
@@ -306,10 +327,11 @@ fn drop_hand_over(py: Python<'_>, out: PathBuf, k: usize) -> PyResult<()> {
 }
 
 /// Ends a run whose tasks are all done: sums the statistics from the markers, writes
-/// `stats.json` and returns the run's report as JSON text (as `run` does). Fails, naming
-/// the first one, if a task is not done.
+/// `stats.json`, the HTML report unless `report` is false, and returns the run's report as
+/// JSON text (as `run` does). Fails, naming the first one, if a task is not done.
 #[pyfunction]
-fn finish(py: Python<'_>, out: PathBuf) -> PyResult<String> {
+#[pyo3(signature = (out, report=true))]
+fn finish(py: Python<'_>, out: PathBuf, report: bool) -> PyResult<String> {
     py.detach(|| {
         let (plan, p) = load(&out)?;
         {
@@ -331,17 +353,9 @@ fn finish(py: Python<'_>, out: PathBuf) -> PyResult<String> {
             workers: 1,
             ..Default::default()
         };
-        let report = run_pipeline(&p, &opts, &Progress::default(), &AtomicBool::new(false))
+        let done = run_pipeline(&p, &opts, &Progress::default(), &AtomicBool::new(false))
             .map_err(run_err)?;
-        Ok(serde_json::json!({
-            "stats": report.stats,
-            "output_dir": report.out_dir,
-            "ran_tasks": report.ran_tasks,
-            "resumed_tasks": report.resumed_tasks,
-            "seconds": report.seconds,
-            "notes": report.notes,
-        })
-        .to_string())
+        Ok(result(&done, report))
     })
 }
 

@@ -49,6 +49,21 @@ def files(d: Path) -> dict:
     return out
 
 
+def check_report(out: Path, stats: dict) -> None:
+    """`out/report.html` is the finished run's report (as `datamill run` writes it): its
+    funnel and facts sections, no "problems" section (a run unfinished when the page was
+    written shows one), and the run's counts in its cells."""
+    import re
+
+    page = (out / "report.html").read_text()
+    for section in ("funnel", "facts"):
+        assert f'<section id="{section}"' in page, section
+    assert '<section id="problems"' not in page
+    cells = dict(re.findall(r'data-stat="([^"]+)" data-v="([^"]*)"', page))
+    for k in ("input_docs", "output_docs"):
+        assert cells[k] == str(stats[k]), (k, cells.get(k), stats[k])
+
+
 def stats_core(s: dict) -> dict:
     """The counts of a stats dict, without timings."""
     keep = {k: s[k] for k in ("input_docs", "input_bytes", "output_docs", "output_bytes", "output_files", "quarantined", "quarantine", "blank_lines")}

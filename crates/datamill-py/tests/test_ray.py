@@ -20,7 +20,7 @@ ray = pytest.importorskip("ray")
 
 import datamill
 import datamill.ray as dray
-from conftest import REPO, files, stats_core
+from conftest import REPO, check_report, files, stats_core
 
 RAY = str(Path(sys.executable).parent / "ray")
 
@@ -134,6 +134,9 @@ def test_ray_run_is_byte_identical_to_a_local_run(cluster, tmp_path, local):
     seen = []
     s = dray.run(pipeline(out), address=cluster, progress=seen.append)
     same_as_local(out, s, local)
+    # The report, written by the driver once every task is done, as a local run's.
+    assert s["report"] == str(out / "report.html")
+    check_report(out, s)
     passes = sum(1 for p in seen if p["phase"].startswith("pass:") and p["units_done"] == 0)
     assert s["ran_tasks"] > 10 and s["resumed_tasks"] == 0
     assert {p["phase"] for p in seen} >= {"pass:0", "decide:0", "pass:1", "report:1"}
@@ -216,6 +219,11 @@ def test_the_command_line_executor_ray(cluster, tmp_path, local, datamill_bin):
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path / "cli" / "stats.json").read_text())
     same_as_local(tmp_path / "cli", s, local)
+    check_report(tmp_path / "cli", s)
+    # --no-report is passed on to the driver.
+    r = subprocess.run([str(datamill_bin), "run", str(toml), "--executor", "ray", "--address", cluster, "-o", str(tmp_path / "quiet"), "--no-report"], capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "quiet" / "stats.json").exists() and not (tmp_path / "quiet" / "report.html").exists()
 
 
 def test_a_relative_pipeline_path_resolves_at_the_driver(cluster, tmp_path, monkeypatch, datamill_bin):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import datamill
-from conftest import files, stats_core
+from conftest import check_report, files, stats_core
 
 
 def pipeline_dict(src: Path, out: Path) -> dict:
@@ -55,6 +55,7 @@ def test_dict_builder_and_file_give_the_cli_output(tmp_path, prose, datamill_bin
         .stage("exact_dedup")
         .write(tmp_path / "builder", excluded=True),
         workers=1,
+        report=False,
     )
     toml2 = tmp_path / "p2.toml"
     toml2.write_text(TOML.format(src=prose, out=tmp_path / "file"))
@@ -69,6 +70,12 @@ def test_dict_builder_and_file_give_the_cli_output(tmp_path, prose, datamill_bin
     for d in ("dict", "builder", "file"):
         assert files(tmp_path / d) == ref, d
         assert json.loads((tmp_path / d / "stats.json").read_text())["output_docs"] == cli["output_docs"]
+    # The report, as `datamill run` writes it (unless report=False).
+    check_report(tmp_path / "cli", cli)
+    for s, d in ((a, "dict"), (c, "file")):
+        assert s["report"] == str(tmp_path / d / "report.html")
+        check_report(tmp_path / d, s)
+    assert b["report"] is None and not (tmp_path / "builder" / "report.html").exists()
     # A rerun resumes: every task is done.
     again = datamill.run(pipeline_dict(prose, tmp_path / "dict"))
     assert again["ran_tasks"] == 0 and again["resumed_tasks"] == a["ran_tasks"]

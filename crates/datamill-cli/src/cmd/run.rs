@@ -117,6 +117,9 @@ fn run_on_ray(args: &RunArgs) -> ExitCode {
     if args.quiet {
         cmd.arg("--quiet");
     }
+    if args.no_report {
+        cmd.arg("--no-report");
+    }
     cmd.args(["--num-cpus", &args.ray_num_cpus.to_string()]);
     match cmd.status() {
         Ok(s) => match s.code() {

@@ -20,8 +20,9 @@ def run(
     force: bool = False,
     memory: Optional[int] = None,
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    report: bool = True,
 ) -> str:
-    """Runs a pipeline (kind: path | toml | json); returns the report as JSON text."""
+    """Runs a pipeline (kind: path | toml | json), writes report.html unless report is False; returns the result as JSON text."""
 
 def prepare(
     kind: str,
@@ -41,8 +42,8 @@ def run_task(out: _Path, task: str, memory: Optional[int] = None) -> bool:
 def drop_hand_over(out: _Path, k: int) -> None:
     """Removes the documents pass k handed over."""
 
-def finish(out: _Path) -> str:
-    """Sums the markers of a run whose tasks are all done, writes stats.json; the report as JSON text."""
+def finish(out: _Path, report: bool = True) -> str:
+    """Sums the markers of a run whose tasks are all done, writes stats.json (and report.html unless report is False); the result as JSON text."""
 
 def stages() -> List[Tuple[str, bool, str]]:
     """(name, is_global, summary) of every stage type."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import _datamill
@@ -105,8 +106,10 @@ def _fs(path: Optional[Union[str, "os.PathLike[str]"]]) -> Optional[str]:
 def _result(text: str) -> Dict[str, Any]:
     r = json.loads(text)
     out = dict(r["stats"])
-    for k in ("output_dir", "ran_tasks", "resumed_tasks", "seconds", "notes"):
-        out[k] = r[k]
+    for k in ("output_dir", "ran_tasks", "resumed_tasks", "seconds", "notes", "report"):
+        out[k] = r.get(k)
+    if r.get("report_error"):
+        warnings.warn(f"the run finished but its report was not written: {r['report_error']}", RuntimeWarning, stacklevel=3)
     return out
 
 
@@ -119,6 +122,7 @@ def run(
     memory: Union[int, str, None] = None,
     progress: Union[bool, Callable[[Dict[str, Any]], Any], None] = None,
     base_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
+    report: bool = True,
 ) -> Dict[str, Any]:
     """Runs a pipeline on this machine, as ``datamill run`` does, and returns its statistics.
 
@@ -133,12 +137,15 @@ def run(
             "units_done", "units_total"}`` about five times a second.
         base_dir: folder relative paths of a dict pipeline resolve against (default: the
             current folder; a file's own folder for a path).
+        report: write the run's HTML report, ``OUTPUT/report.html`` (see ``datamill
+            report``), at the end, as ``datamill run`` does; a report that cannot be
+            written is a ``RuntimeWarning``, not an error.
 
     Returns:
         ``stats.json`` as a dict (``input_docs``, ``output_docs``, ``quarantined``,
         ``stages`` with ``in``/``kept``/``dropped`` by reason, ...) plus ``output_dir``,
         ``ran_tasks``, ``resumed_tasks`` (skipped: done by an earlier, interrupted run),
-        ``seconds`` and ``notes``.
+        ``seconds``, ``notes`` and ``report`` (the report's path, or ``None``).
 
     Raises:
         ValueError: a bad pipeline (the message names the key); KeyboardInterrupt on
@@ -156,6 +163,7 @@ def run(
             force=force,
             memory=byte_size(memory),
             progress=cb,
+            report=report,
         )
     finally:
         close()

@@ -85,6 +85,7 @@ def run(
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
     base_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
     runtime_env: Optional[Dict[str, Any]] = None,
+    report: bool = True,
 ) -> Dict[str, Any]:
     """Runs a pipeline with every task of its plan as a Ray task; returns the run's
     statistics as :func:`datamill.run` does (the same ``stats.json``; the output is
@@ -103,6 +104,8 @@ def run(
         max_retries: retries of a task whose worker died.
         progress: a callable receiving ``{"phase", "units_done", "units_total", ...}``.
         runtime_env: Ray runtime environment for the tasks (e.g. ``env_vars``).
+        report: write the run's HTML report (``OUTPUT/report.html``) at the end, as a
+            local run does (from the driver, once every task is done).
     """
     try:
         import ray
@@ -134,7 +137,7 @@ def run(
             _wait(refs, wave, len(tasks), progress)
             if wave.startswith("pass:") and int(wave.split(":")[1]) > 0:
                 _datamill.drop_hand_over(out, int(wave.split(":")[1]) - 1)
-        stats = _result(_datamill.finish(out))
+        stats = _result(_datamill.finish(out, report=report))
         stats["ran_tasks"], stats["resumed_tasks"] = ran, resumed
         return stats
     finally:
@@ -204,6 +207,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--num-cpus", type=float, default=1, help="CPUs per pass task (default 1)")
     ap.add_argument("--decide-cpus", type=float, help="CPUs per decision task (default: --num-cpus)")
     ap.add_argument("--max-retries", type=int, default=3, help="retries of a task whose worker died (default 3)")
+    ap.add_argument("--no-report", action="store_true", help="do not write OUTPUT/report.html at the end")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     a = ap.parse_args(argv)
 
@@ -229,6 +233,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             decide_cpus=a.decide_cpus,
             max_retries=a.max_retries,
             progress=progress,
+            report=not a.no_report,
         )
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
