@@ -187,6 +187,67 @@ impl WordTokenizer {
         }
     }
 
+    /// datatrove's `span_tokenize(text)`: each sentence as byte offsets into `text` (spaCy:
+    /// the sentencizer's sentences, whitespace-only ones included; `WhitespaceTokenizer`:
+    /// `simple_span_tokenize` of its sentences, one sentence being the whole text).
+    ///
+    /// `IndicNLPTokenizer` (also `simple_span_tokenize`): derived from the pieces of
+    /// [`WordTokenizer::try_sentences`] (each piece's stripped text); a text datatrove cannot
+    /// split is one span. Not golden-tested (no stage uses it yet).
+    pub fn span_tokenize(&self, text: &str) -> Vec<(usize, usize)> {
+        match self {
+            WordTokenizer::Spacy(t) => t.sentence_spans(text),
+            WordTokenizer::IndicNlp(_) => {
+                let pieces = self.try_sentences(text).unwrap_or_else(|_| vec![text]);
+                if pieces.len() <= 1 {
+                    return vec![(0, text.len())];
+                }
+                let mut at = 0usize;
+                let mut out = Vec::with_capacity(pieces.len());
+                for p in pieces {
+                    let lead = p.len() - pystr::lstrip(p).len();
+                    let body = pystr::strip(p).len();
+                    if body > 0 {
+                        out.push((at + lead, at + lead + body));
+                    }
+                    at += p.len();
+                }
+                out
+            }
+            WordTokenizer::Jieba(j) => {
+                crate::tokenizer::spans_of(text, &crate::jieba::spacy_tokens(j, text))
+            }
+            WordTokenizer::Whitespace(_) => {
+                let sents = whitespace_sentences(text);
+                if sents.len() == 1 {
+                    return vec![(0, text.len())];
+                }
+                let mut start = 0usize;
+                sents
+                    .iter()
+                    .map(|s| {
+                        let at = start + text[start..].find(s).expect("a sentence is in its text");
+                        start = at + s.len();
+                        (at, start)
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// datatrove's `sent_tokenize(text)`: the sentences, stripped, empty ones dropped.
+    pub fn sent_tokenize<'t>(&self, text: &'t str) -> Vec<&'t str> {
+        match self {
+            WordTokenizer::Whitespace(_) => whitespace_sentences(text),
+            _ => self
+                .span_tokenize(text)
+                .into_iter()
+                .map(|(a, b)| pystr::strip(&text[a..b]))
+                .filter(|s| !s.is_empty())
+                .collect(),
+        }
+    }
+
     /// datatrove's `split_into_sentences(text, language)`: the text cut after each sentence
     /// but the last; the pieces concatenate to `text`.
     pub fn sentences<'t>(&self, text: &'t str) -> Vec<&'t str> {

@@ -28,6 +28,7 @@ include!(concat!(env!("OUT_DIR"), "/stage_docs.rs"));
 pub mod annotate;
 pub mod dedup;
 pub mod filter;
+mod reference;
 pub mod select;
 mod semantic;
 #[cfg(test)]
@@ -144,6 +145,8 @@ registry! {
     "minhash_dedup" => dedup::minhash_dedup::MinhashDedup, true;
     "line_dedup" => dedup::line_dedup::LineDedup, true;
     "bloom_dedup" => dedup::bloom_dedup::BloomDedup, true;
+    "sentence_dedup" => dedup::sentence_dedup::SentenceDedup, true;
+    "ngrams_decont" => filter::ngrams_decont::NgramsDecont, false;
     "gopher_quality" => filter::gopher_quality::GopherQualityFilter, false;
     "gopher_repetition" => filter::gopher_repetition::GopherRepetitionFilter, false;
     "c4_quality" => filter::c4_quality::C4QualityFilter, false;

@@ -840,6 +840,25 @@ impl Tokenizer {
         let toks = self.raw_tokens(text);
         sentences_of(text, &toks)
     }
+
+    /// datatrove's `SpaCyTokenizer.span_tokenize(text)`: each sentence the sentencizer finds
+    /// as byte offsets (its first token's start, its last token's end); none for a text
+    /// without tokens.
+    pub fn sentence_spans(&self, text: &str) -> Vec<(usize, usize)> {
+        spans_of(text, &self.raw_tokens(text))
+    }
+}
+
+/// The (start, end) byte offsets of each sentence of `toks` (see
+/// [`Tokenizer::sentence_spans`]).
+pub(crate) fn spans_of(text: &str, toks: &[Tok]) -> Vec<(usize, usize)> {
+    let starts = sentence_starts(text, toks);
+    (0..starts.len())
+        .map(|k| {
+            let e = starts.get(k + 1).copied().unwrap_or(toks.len());
+            (toks[starts[k]].start, toks[e - 1].end)
+        })
+        .collect()
 }
 
 /// Token indices where spaCy's `sentencizer` (default punctuation, the same for every language)

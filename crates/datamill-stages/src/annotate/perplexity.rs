@@ -248,8 +248,9 @@ impl Scoring {
                         text.lines().for_each(&mut add);
                         continue;
                     }
-                    read_docs(path, text_field, &mut |text| {
-                        text.split('\n').for_each(&mut add)
+                    crate::reference::for_each_doc(path, text_field, "id", &mut |d| {
+                        d.text().split('\n').for_each(&mut add);
+                        Ok(())
                     })
                     .map_err(err)?;
                 }
@@ -270,34 +271,6 @@ impl Scoring {
         let pp = s.perplexity();
         Ok(Some(if self.round { ccnet::round1(pp) } else { pp }))
     }
-}
-
-/// Calls `f` with the text of every document of a JSONL or Parquet file.
-fn read_docs(path: PathBuf, text_field: &str, f: &mut dyn FnMut(&str)) -> Result<(), String> {
-    use datamill_io::read::{ReadOptions, Record, open_unit};
-    let io = |e: datamill_io::IoError| e.to_string();
-    let opts = ReadOptions {
-        names: datamill_core::doc::FieldNames {
-            text: text_field.to_string(),
-            id: "id".into(),
-        },
-        ..Default::default()
-    };
-    let label = path.display().to_string();
-    let file = datamill_io::plan::describe(path, label, None).map_err(io)?;
-    for unit in datamill_io::plan::plan_file(&file, 0, u64::MAX, text_field).map_err(io)? {
-        let mut r = open_unit(&file, &unit, &opts, Arc::default()).map_err(io)?;
-        while let Some(rec) = r.next_record().map_err(io)? {
-            match rec {
-                Record::Doc(doc, _) => f(doc.text()),
-                Record::Blank => {}
-                Record::Bad(b) => {
-                    return Err(format!("{}: {} ({})", b.location, b.message, b.reason));
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 struct Built {

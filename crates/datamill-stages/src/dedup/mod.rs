@@ -1,6 +1,6 @@
 //! Deduplication: the global stages that remove repeated documents (`exact_dedup`,
-//! `minhash_dedup`), lines and paragraphs (`line_dedup`, `bloom_dedup`) and spans
-//! (`substring_dedup`), near-duplicates in embedding space (`semantic_dedup`), documents near a test set (`semantic_decontaminate`), and their shared machinery: external sorting under a memory budget
+//! `minhash_dedup`), lines and paragraphs (`line_dedup`, `bloom_dedup`), sentence spans (`sentence_dedup`) and
+//! spans (`substring_dedup`), near-duplicates in embedding space (`semantic_dedup`), documents near a test set (`semantic_decontaminate`), and their shared machinery: external sorting under a memory budget
 //! ([`spill`]), the versioned on-disk format of saved dedup indexes ([`index`]), and the text
 //! units and normalizations that line and paragraph dedup hash ([`text`]).
 
@@ -17,6 +17,7 @@ pub mod line_dedup;
 pub mod minhash_dedup;
 pub mod semantic_decontaminate;
 pub mod semantic_dedup;
+pub mod sentence_dedup;
 pub mod substring_dedup;
 
 use datamill_core::{DocRef, StageError};

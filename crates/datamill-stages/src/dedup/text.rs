@@ -1,4 +1,6 @@
-//! Text units (lines, paragraphs) and the normalizations line and paragraph dedup hash.
+//! Text units (lines, paragraphs) and the normalizations line and paragraph dedup hash;
+//! datatrove's `simplify_text` ([`datatrove`]), which its MinHash, sentence dedup and n-gram
+//! decontamination apply.
 
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -225,5 +227,156 @@ mod tests {
             Unit::Line.rebuild("x\ny\n", &Unit::Line.split("x\ny\n"), &[true, false]),
             "x\n"
         );
+    }
+}
+
+/// datatrove 0.10.1's `simplify_text` with the default `TextNormConfig`.
+pub mod datatrove {
+    use datamill_filters::pystr;
+    use regex::Regex;
+    use std::sync::OnceLock;
+    use unicode_normalization::UnicodeNormalization;
+
+    /// `datatrove.utils.text.PUNCTUATION` (the marks `simplify_text` turns into spaces; the
+    /// control characters U+0000–0008, U+000B–001F and U+007F–009F follow the listed marks).
+    const PUNCTUATION: &str = "!/\u{2014}\u{201d}:\u{ff05}\u{ff11}\u{3008}&(\u{3001}\u{2501}\u{5c}\u{3010}#%\u{300c}\u{300d}\u{ff0c}\u{3011}\u{ff1b}+^]~\u{201c}\u{300a}\u{201e}';\u{2019}{|\u{2236}\u{b4}[=-`*\u{ff0e}\u{ff08}\u{2013}\u{ff1f}\u{ff01}\u{ff1a}$\u{ff5e}\u{ab}\u{3009},><\u{300b})?\u{ff09}\u{3002}\u{2026}@_.\u{22}}\u{25ba}\u{bb}";
+
+    fn is_punct(c: char) -> bool {
+        static SET: OnceLock<Vec<char>> = OnceLock::new();
+        let u = c as u32;
+        if u <= 0x08 || (0x0b..=0x1f).contains(&u) || (0x7f..=0x9f).contains(&u) {
+            return true;
+        }
+        let set = SET.get_or_init(|| {
+            let mut v: Vec<char> = PUNCTUATION.chars().collect();
+            v.sort_unstable();
+            v
+        });
+        set.binary_search(&c).is_ok()
+    }
+
+    fn numbers() -> &'static Regex {
+        static R: OnceLock<Regex> = OnceLock::new();
+        R.get_or_init(|| Regex::new(r"\p{Nd}+(?:[.,،٫⎖⎗⎘]\p{Nd}+)?").expect("valid regex"))
+    }
+
+    fn marks() -> &'static Regex {
+        static R: OnceLock<Regex> = OnceLock::new();
+        R.get_or_init(|| Regex::new(r"\p{Mn}+").expect("valid regex"))
+    }
+
+    /// `simplify_text(text)`: lowercase (Python `str.lower`), numbers → `0`, punctuation →
+    /// space, strip and collapse whitespace, NFD and drop nonspacing marks, strip.
+    pub fn simplify_text(text: &str) -> String {
+        let lower = pystr::lower(text);
+        let t = numbers().replace_all(&lower, "0");
+        let mut out = String::with_capacity(t.len());
+        let mut pending = false;
+        for c in t.chars() {
+            let c = if is_punct(c) { ' ' } else { c };
+            if pystr::is_space(c) {
+                pending = !out.is_empty();
+            } else {
+                if pending {
+                    out.push(' ');
+                    pending = false;
+                }
+                out.push(c);
+            }
+        }
+        if out.is_ascii() {
+            return out;
+        }
+        let nfd: String = out.nfd().collect();
+        let stripped = marks().replace_all(&nfd, "");
+        pystr::strip(&stripped).to_string()
+    }
+
+    /// datatrove's `HashConfig` (`precision`, `hash_fc`) and the function
+    /// `create_hash_func` makes of it, on a string's UTF-8 bytes.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct HashConfig {
+        /// 32 or 64 bits.
+        pub precision: u32,
+        /// `hash_fc = "sha1"` (else `"xxhash"`).
+        pub sha1: bool,
+    }
+
+    impl HashConfig {
+        /// Checks the two parameters (`hash_precision`, `hash_fc`), naming the wrong one.
+        pub fn new(precision: u32, hash_fc: &str) -> Result<HashConfig, datamill_core::StageError> {
+            use datamill_core::StageError;
+            if precision != 32 && precision != 64 {
+                return Err(StageError::config(
+                    "hash_precision",
+                    format!("must be 32 or 64, got {precision}"),
+                ));
+            }
+            let sha1 = match hash_fc {
+                "xxhash" => false,
+                "sha1" => true,
+                other => {
+                    return Err(StageError::config(
+                        "hash_fc",
+                        format!("must be \"xxhash\" or \"sha1\", got {other:?}"),
+                    ));
+                }
+            };
+            Ok(HashConfig { precision, sha1 })
+        }
+
+        /// `xxh32_intdigest` / `xxh64_intdigest` (seed 0), or the first 4 / 8 bytes of the
+        /// SHA-1 digest read little-endian.
+        pub fn hash(&self, s: &str) -> u64 {
+            let b = s.as_bytes();
+            match (self.sha1, self.precision) {
+                (false, 32) => u64::from(xxhash_rust::xxh32::xxh32(b, 0)),
+                (false, _) => xxhash_rust::xxh64::xxh64(b, 0),
+                (true, p) => {
+                    use sha1::Digest;
+                    let d = sha1::Sha1::digest(b);
+                    let mut v = [0u8; 8];
+                    let n = if p == 32 { 4 } else { 8 };
+                    v[..n].copy_from_slice(&d[..n]);
+                    u64::from_le_bytes(v)
+                }
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn hashes_match_python() {
+            // xxhash 3.8.2 xxh64_intdigest / xxh32_intdigest, hashlib.sha1 (Python 3.11)
+            let h = |p, f| HashConfig::new(p, f).unwrap().hash("héllo world");
+            assert_eq!(h(64, "xxhash"), 17738080058144340485);
+            assert_eq!(h(32, "xxhash"), 687050040);
+            assert_eq!(h(64, "sha1"), 11118227003299948399);
+            assert_eq!(h(32, "sha1"), 2010736495);
+            assert!(HashConfig::new(16, "xxhash").is_err());
+            assert!(HashConfig::new(64, "md5").is_err());
+        }
+
+        #[test]
+        fn matches_datatrove() {
+            // outputs of datatrove 0.10.1 simplify_text (Python 3.11)
+            for (i, o) in [
+                (
+                    "Hello, World! 3.14 and 1,000,000 cafés — naïve Ünïcödé",
+                    "hello world 0 and 0 0 cafes naive unicode",
+                ),
+                (
+                    "  Tabs\tand\nnewlines\u{a0}nbsp ΣΑΣ ΟΔΟΣ x² ١٢٣ don't",
+                    "tabs and newlines nbsp σας οδος x² 0 don t",
+                ),
+                ("İstanbul ǅ ﬁ e\u{301}\u{301}", "istanbul ǆ ﬁ e"),
+                ("a\x07b_c€d", "a b c€d"),
+            ] {
+                assert_eq!(simplify_text(i), o, "{i:?}");
+            }
+        }
     }
 }

@@ -31,6 +31,7 @@ pub use datamill_filters::filters::c4_badwords;
 pub mod c4_paragraph;
 pub mod length;
 pub mod metadata;
+pub mod ngrams_decont;
 pub mod regex_match;
 pub mod unigram_logprob;
 pub mod url_filter;

@@ -1,5 +1,6 @@
 //! Text normalization and word n-gram shingling.
 
+use crate::dedup::text::datatrove as dt;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// How a text becomes words.
@@ -131,93 +132,6 @@ fn words_lower(text: &str, s: &mut Scratch) {
     }
     if in_word {
         s.ends.push(s.buf.len());
-    }
-}
-
-/// datatrove 0.10.1's `simplify_text` with the default `TextNormConfig`.
-pub mod dt {
-    use datamill_filters::pystr;
-    use regex::Regex;
-    use std::sync::OnceLock;
-    use unicode_normalization::UnicodeNormalization;
-
-    /// `datatrove.utils.text.PUNCTUATION` (the marks `simplify_text` turns into spaces; the
-    /// control characters U+0000–0008, U+000B–001F and U+007F–009F follow the listed marks).
-    const PUNCTUATION: &str = "!/\u{2014}\u{201d}:\u{ff05}\u{ff11}\u{3008}&(\u{3001}\u{2501}\u{5c}\u{3010}#%\u{300c}\u{300d}\u{ff0c}\u{3011}\u{ff1b}+^]~\u{201c}\u{300a}\u{201e}';\u{2019}{|\u{2236}\u{b4}[=-`*\u{ff0e}\u{ff08}\u{2013}\u{ff1f}\u{ff01}\u{ff1a}$\u{ff5e}\u{ab}\u{3009},><\u{300b})?\u{ff09}\u{3002}\u{2026}@_.\u{22}}\u{25ba}\u{bb}";
-
-    fn is_punct(c: char) -> bool {
-        static SET: OnceLock<Vec<char>> = OnceLock::new();
-        let u = c as u32;
-        if u <= 0x08 || (0x0b..=0x1f).contains(&u) || (0x7f..=0x9f).contains(&u) {
-            return true;
-        }
-        let set = SET.get_or_init(|| {
-            let mut v: Vec<char> = PUNCTUATION.chars().collect();
-            v.sort_unstable();
-            v
-        });
-        set.binary_search(&c).is_ok()
-    }
-
-    fn numbers() -> &'static Regex {
-        static R: OnceLock<Regex> = OnceLock::new();
-        R.get_or_init(|| Regex::new(r"\p{Nd}+(?:[.,،٫⎖⎗⎘]\p{Nd}+)?").expect("valid regex"))
-    }
-
-    fn marks() -> &'static Regex {
-        static R: OnceLock<Regex> = OnceLock::new();
-        R.get_or_init(|| Regex::new(r"\p{Mn}+").expect("valid regex"))
-    }
-
-    /// `simplify_text(text)`: lowercase (Python `str.lower`), numbers → `0`, punctuation →
-    /// space, strip and collapse whitespace, NFD and drop nonspacing marks, strip.
-    pub fn simplify_text(text: &str) -> String {
-        let lower = pystr::lower(text);
-        let t = numbers().replace_all(&lower, "0");
-        let mut out = String::with_capacity(t.len());
-        let mut pending = false;
-        for c in t.chars() {
-            let c = if is_punct(c) { ' ' } else { c };
-            if pystr::is_space(c) {
-                pending = !out.is_empty();
-            } else {
-                if pending {
-                    out.push(' ');
-                    pending = false;
-                }
-                out.push(c);
-            }
-        }
-        if out.is_ascii() {
-            return out;
-        }
-        let nfd: String = out.nfd().collect();
-        let stripped = marks().replace_all(&nfd, "");
-        pystr::strip(&stripped).to_string()
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn matches_datatrove() {
-            // outputs of datatrove 0.10.1 simplify_text (Python 3.11)
-            for (i, o) in [
-                (
-                    "Hello, World! 3.14 and 1,000,000 cafés — naïve Ünïcödé",
-                    "hello world 0 and 0 0 cafes naive unicode",
-                ),
-                (
-                    "  Tabs\tand\nnewlines\u{a0}nbsp ΣΑΣ ΟΔΟΣ x² ١٢٣ don't",
-                    "tabs and newlines nbsp σας οδος x² 0 don t",
-                ),
-                ("İstanbul ǅ ﬁ e\u{301}\u{301}", "istanbul ǆ ﬁ e"),
-                ("a\x07b_c€d", "a b c€d"),
-            ] {
-                assert_eq!(simplify_text(i), o, "{i:?}");
-            }
-        }
     }
 }
 
