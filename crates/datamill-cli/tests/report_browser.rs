@@ -321,3 +321,63 @@ fn corpus_script_in_a_dropped_document_does_not_run() {
     assert!(page.dom.contains("data-pwned=\""), "{}", page.dom);
     assert!(!page.console.is_empty());
 }
+
+/// `datamill report --law [--runs]` embeds `datamill scaling plot`'s figure (no browser
+/// needed); a bad law is an error naming it.
+#[test]
+fn report_embeds_a_scaling_law() {
+    let d = tempfile::tempdir().unwrap();
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/quickstart.toml");
+    let out = d.path().join("out");
+    run_pipeline(&ex, &out);
+    let runs = d.path().join("runs.csv");
+    let mut csv = String::from("N,D,loss\n");
+    for (n, dd) in [(1e8, 2e9), (2e8, 4e9), (4e8, 8e9), (8e8, 1.6e10)] {
+        let loss = 1.69 + 406.4 / f64::powf(n, 0.34) + 410.7 / f64::powf(dd, 0.28);
+        csv += &format!("{n},{dd},{loss}\n");
+    }
+    std::fs::write(&runs, csv).unwrap();
+    let page = d.path().join("r.html");
+    let o = Command::new(env!("CARGO_BIN_EXE_datamill"))
+        .args([
+            "report",
+            out.to_str().unwrap(),
+            "-o",
+            page.to_str().unwrap(),
+        ])
+        .args([
+            "--law",
+            "builtin:hoffmann",
+            "--runs",
+            runs.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    let at = html
+        .find("<section id=\"scaling\"")
+        .expect("scaling section");
+    let sec = &html[at..at + html[at..].find("</section>").unwrap()];
+    assert!(
+        sec.contains("data-figure=\"scaling law builtin:hoffmann\""),
+        "{sec}"
+    );
+    assert!(
+        sec.contains("<svg") && sec.contains("<circle"),
+        "no runs drawn"
+    );
+    assert!(!html.contains("<script"));
+    let o = Command::new(env!("CARGO_BIN_EXE_datamill"))
+        .args([
+            "report",
+            out.to_str().unwrap(),
+            "-o",
+            page.to_str().unwrap(),
+        ])
+        .args(["--law", "builtin:nope"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nope"));
+}

@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod pool;
 pub mod progress;
+pub mod resources;
 pub mod run;
 pub mod schedule;
 pub mod task;

@@ -52,6 +52,10 @@ pub struct TaskDone {
     /// The output shards it wrote (last pass), with their fields.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shards: Vec<ShardInfo>,
+    /// What the task used (time, CPU, peak memory), for the report; absent in markers of
+    /// an older datamill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<crate::resources::Resources>,
 }
 
 /// What the schema task changed, in its marker: the statistics of rewritten shards differ
@@ -82,6 +86,10 @@ pub struct DecisionInfo {
     pub seconds: f64,
     /// Whether the decision has a transform (`transform.bin`).
     pub transform: bool,
+    /// What the decide step used (time, CPU of the whole process, its own peak memory);
+    /// absent in decisions of an older datamill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<crate::resources::Resources>,
 }
 
 /// A decision loaded for the pass that applies it.
@@ -443,6 +451,7 @@ impl<'a> Runner<'a> {
                 .fetch_add(size, Ordering::Relaxed);
             return Ok(false);
         }
+        let meter = crate::resources::Meter::start(false);
         let pass = &self.plan.passes[k];
         let p = self.p;
         let s = stem(unit);
@@ -781,6 +790,7 @@ impl<'a> Runner<'a> {
             stats,
             passed,
             shards,
+            resources: Some(meter.finish()),
         };
         let json = serde_json::to_vec(&done).map_err(|e| state_err(&marker, e))?;
         let mut guard = fault::serialize();
@@ -817,6 +827,9 @@ impl<'a> Runner<'a> {
             memory_budget: self.memory,
             workers: self.workers,
         };
+        // The decide step's peak memory is its own (and the next pass's starts afresh).
+        crate::resources::reset_peak_rss();
+        let meter = crate::resources::Meter::start(true);
         let t = Instant::now();
         let mut verdicts = Verdicts::new(&passed);
         verdicts.want_details(p.config.output.excluded);
@@ -877,7 +890,9 @@ impl<'a> Runner<'a> {
             counts: passed,
             seconds,
             transform: state.is_some(),
+            resources: Some(meter.finish()),
         };
+        crate::resources::reset_peak_rss();
         let path = l.decision(k);
         write_atomic(
             &path,

@@ -17,6 +17,7 @@
 pub mod charts;
 pub mod html;
 pub mod load;
+pub mod phases;
 pub mod replay;
 pub mod rewrites;
 pub mod samples;
@@ -44,6 +45,18 @@ pub enum ReportError {
     },
 }
 
+/// A figure made elsewhere (a scaling law's plot), shown in the page's Scaling section.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// Its heading (escaped).
+    pub title: String,
+    /// How it was made (escaped).
+    pub caption: String,
+    /// One SVG document, made by datamill's own plotting (`datamill-plot`: its text is
+    /// escaped), placed in the page as is.
+    pub svg: String,
+}
+
 /// What to put in the report.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -55,6 +68,8 @@ pub struct Options {
     pub max_output_bytes: u64,
     /// Input documents sampled for the overlap of the drop rules (0: no overlap section).
     pub overlap_docs: usize,
+    /// Figures for the Scaling section (`datamill report --law`).
+    pub figures: Vec<Figure>,
 }
 
 impl Default for Options {
@@ -64,6 +79,7 @@ impl Default for Options {
             max_excluded_bytes: 2 << 30,
             max_output_bytes: 256 << 20,
             overlap_docs: 2000,
+            figures: Vec::new(),
         }
     }
 }
@@ -112,6 +128,11 @@ pub fn build(out: &Path, opts: &Options) -> Result<String, ReportError> {
         sections::distributions(&d, &s.values, &kept),
     ));
     secs.push(("dedup".into(), "Dedup".into(), sections::dedup(&d, &s)));
+    secs.push((
+        "scaling".into(),
+        "Scaling".into(),
+        sections::scaling(&opts.figures),
+    ));
     secs.push(("facts".into(), "Run facts".into(), sections::facts(&d)));
     let title = format!(
         "datamill report — {}",

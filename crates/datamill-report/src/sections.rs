@@ -505,6 +505,7 @@ pub fn facts(d: &RunData) -> String {
         }
         h.push_str("</table>");
     }
+    h.push_str(&crate::phases::table(&crate::phases::phases(d)));
     if let Some(files) = d.plan.as_ref().and_then(|p| p["files"].as_array()) {
         h.push_str(
             "<h3>Input files</h3><table><tr><th>file</th><th>format</th><th>codec</th>\
@@ -961,5 +962,27 @@ pub fn overlap(o: Option<&crate::replay::Overlap>) -> String {
         );
     }
     h.push_str("</table></details>");
+    h
+}
+
+/// Scaling: the figures given (`datamill report OUT --law LAW [--runs CSV]`).
+pub fn scaling(figures: &[crate::Figure]) -> String {
+    if figures.is_empty() {
+        return "<p class=\"muted\">No scaling law given: <code>datamill report OUT --law \
+                FILE|builtin:NAME [--runs runs.csv]</code> embeds <code>datamill scaling \
+                plot</code>'s figure here.</p>"
+            .into();
+    }
+    let mut h = String::new();
+    for f in figures {
+        let _ = write!(
+            h,
+            "<div class=\"figure\" data-figure=\"{}\"><h3>{}</h3>{}<p class=\"muted\"><code>{}</code></p></div>",
+            esc(&f.title),
+            esc(&f.title),
+            f.svg,
+            esc(&f.caption)
+        );
+    }
     h
 }

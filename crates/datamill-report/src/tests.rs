@@ -382,3 +382,56 @@ fn before_after_shows_what_a_rewriting_stage_changed() {
     assert!(html.contains("&lt;b&gt;line&lt;/b&gt;") && !html.contains("<b>line</b>"));
     assert!(html.contains("<del>") && html.contains("<ins>"));
 }
+
+#[test]
+fn time_and_memory_per_phase_from_the_markers() {
+    let (_t, out) = real_run(OVERLAP_DOCS, 2);
+    let d = RunData::load(&out).unwrap();
+    let ph = phases::phases(&d);
+    let names: Vec<&str> = ph.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["pass 1", "decide exact_dedup", "pass 2"]);
+    assert_eq!(ph[0].tasks, 2);
+    assert_eq!(ph[1].tasks, 1);
+    for p in &ph {
+        assert_eq!(p.measured, p.tasks, "{p:?}");
+        assert!(p.wall >= 0.0 && p.cpu >= 0.0, "{p:?}");
+        #[cfg(target_os = "linux")]
+        assert!(p.peak > 1 << 20, "{p:?}");
+    }
+    assert_eq!(ph[2].stages, ["exact_dedup (applied)", "regex"]);
+    let html = build(&out, &Options::default()).unwrap();
+    assert!(
+        html.contains("<tr data-phase=\"decide exact_dedup\""),
+        "{html}"
+    );
+    // A marker from an older datamill (no resources): shown as not recorded.
+    let m = out.join(".datamill/pass0/00000.done");
+    let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&m).unwrap()).unwrap();
+    v.as_object_mut().unwrap().remove("resources");
+    fs::write(&m, serde_json::to_vec(&v).unwrap()).unwrap();
+    let ph = phases::phases(&RunData::load(&out).unwrap());
+    assert_eq!((ph[0].tasks, ph[0].measured), (2, 1));
+    let html = build(&out, &Options::default()).unwrap();
+    assert!(html.contains("–: not recorded"));
+}
+
+#[test]
+fn scaling_figures_are_embedded_and_titles_escaped() {
+    let (_t, out) = real_run(OVERLAP_DOCS, 1);
+    let html = build(&out, &Options::default()).unwrap();
+    assert!(html.contains("No scaling law given"));
+    let opts = Options {
+        figures: vec![Figure {
+            title: "law <b>x</b>".into(),
+            caption: "datamill scaling plot <x>".into(),
+            svg: "<svg id=\"fig\"></svg>".into(),
+        }],
+        ..Default::default()
+    };
+    let html = build(&out, &opts).unwrap();
+    assert!(
+        html.contains("<h3>law &lt;b&gt;x&lt;/b&gt;</h3><svg id=\"fig\"></svg>"),
+        "{html}"
+    );
+    assert!(html.contains("datamill scaling plot &lt;x&gt;"));
+}

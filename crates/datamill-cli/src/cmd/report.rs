@@ -22,6 +22,16 @@ pub struct ReportArgs {
     /// rules (0: no overlap section).
     #[arg(long, default_value_t = 2000)]
     overlap_docs: usize,
+    /// A scaling law (a law file or `builtin:NAME`): the page embeds `datamill scaling plot`'s
+    /// figure of it.
+    #[arg(long)]
+    law: Option<String>,
+    /// Runs (CSV) drawn as points on the scaling figure (with `--law`).
+    #[arg(long, requires = "law")]
+    runs: Option<PathBuf>,
+    /// Columns, filters and outlier rule for --runs (as `datamill scaling plot`).
+    #[command(flatten)]
+    input: crate::cmd::scaling::InputArgs,
     /// Open the page in the desktop's browser once written (`xdg-open` / `open`).
     #[arg(long)]
     open: bool,
@@ -39,7 +49,42 @@ pub fn run(args: &ReportArgs) -> ExitCode {
         .output
         .clone()
         .unwrap_or_else(|| default_path(&args.out));
+    let mut figures = Vec::new();
+    if let Some(law) = &args.law {
+        let plot = crate::cmd::scaling::PlotArgs {
+            law: law.clone(),
+            runs: args.runs.clone(),
+            input: args.input.clone(),
+            out: PathBuf::new(),
+            max_compute: None,
+            title: None,
+            n: None,
+            d: None,
+            max_general_increase: None,
+            general_baseline: None,
+            k_general: None,
+            k_domain: None,
+            params: Vec::new(),
+            bits: Vec::new(),
+            max_increase: None,
+        };
+        match crate::cmd::scaling::plot_svg(&plot) {
+            Ok(svg) => figures.push(datamill_report::Figure {
+                title: format!("scaling law {law}"),
+                caption: match &args.runs {
+                    Some(r) => format!(
+                        "datamill scaling plot {law} --runs {} (the runs as points)",
+                        r.display()
+                    ),
+                    None => format!("datamill scaling plot {law}"),
+                },
+                svg,
+            }),
+            Err(e) => return fail(e),
+        }
+    }
     let opts = datamill_report::Options {
+        figures,
         examples: args.examples,
         overlap_docs: args.overlap_docs,
         ..Default::default()

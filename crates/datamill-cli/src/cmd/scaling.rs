@@ -433,6 +433,29 @@ pub fn run_plot(a: &PlotArgs) -> Result<Vec<PathBuf>, ScalingError> {
             return figure::render(&fig, &a.out);
         }
     };
+    with_spec(a, file, |spec| plot(spec, &a.out))
+}
+
+/// `scaling plot`'s figure of a scaling law (Chinchilla, data-constrained, Kaplan, learning
+/// curve) as one SVG document: the run report embeds it.
+pub fn plot_svg(a: &PlotArgs) -> Result<String, ScalingError> {
+    use datamill_scaling::lawfile::AnyLaw;
+    match AnyLaw::load(&a.law)? {
+        AnyLaw::Scaling(f) => with_spec(a, f, datamill_scaling::plot::svg_string),
+        _ => Err(ScalingError::InvalidArgument(format!(
+            "{}: the report embeds scaling laws (loss vs compute); plot D-CPT, vocabulary and \
+             quantization laws with `datamill scaling plot`",
+            a.law
+        ))),
+    }
+}
+
+/// Hands the figure's spec of scaling law `file` (with the runs `a` names) to `f`.
+fn with_spec<T>(
+    a: &PlotArgs,
+    file: LawFile,
+    f: impl FnOnce(&PlotSpec) -> Result<T, ScalingError>,
+) -> Result<T, ScalingError> {
     let kind = match file.law {
         Law::DataConstrained(_) => LawKind::DataConstrained,
         Law::LearningCurve(_) => LawKind::LearningCurve,
@@ -456,7 +479,7 @@ pub fn run_plot(a: &PlotArgs) -> Result<Vec<PathBuf>, ScalingError> {
         title,
         level: file.bootstrap.as_ref().map_or(0.95, |b| b.level),
     };
-    plot(&spec, &a.out)
+    f(&spec)
 }
 
 #[cfg(test)]
