@@ -69,16 +69,7 @@ impl std::fmt::Debug for Jieba {
 
 /// Where jieba's data is looked for (see the module docs), first existing wins.
 pub fn data_dirs() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Some(d) = std::env::var_os("DATAMILL_TOKENIZER_DATA") {
-        out.push(PathBuf::from(d).join("jieba"));
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        for a in exe.ancestors().skip(1).take(3) {
-            out.push(a.join("models").join("jieba"));
-        }
-    }
-    out
+    crate::data::dirs("jieba")
 }
 
 /// The shared segmenter, loaded on first use from the first of [`data_dirs`] that holds the

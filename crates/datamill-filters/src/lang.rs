@@ -14,7 +14,11 @@
 //! | `SpaCyTokenizer` `zh` (jieba segmenter: `cmn_Hani`, `yue_Hani`, ...) | [`WordTokenizer::Jieba`]: jieba 0.42.1's `cut`, exact ([`crate::jieba`]; its data from `fetch-jieba.sh`, else [`LanguageError::MissingData`]) |
 //! | `SpaCyTokenizer` `ja` / `vi` (Sudachi, pyvi segmenters) | not yet: [`LanguageError::NotImplemented`] |
 //! | `IndicNLPTokenizer` (hi, ur, bn, ta, ... : 61 codes) | [`WordTokenizer::IndicNlp`]: the Indic NLP Library's `trivial_tokenize` and `sentence_split`, exact ([`crate::indic`]); Urdu sentences (urduhack) not reproduced |
-//! | Thai, Burmese, Khmer, Lao, Tibetan, Kiwi | not yet: [`LanguageError::NotImplemented`] |
+//! | `ThaiTokenizer` (tha, th, ... and, datatrove's quirk, ms/msa) | [`WordTokenizer::Thai`]: PyThaiNLP 5.4.0's `newmm-safe` words and `crfcut` sentences, exact ([`crate::thai`]; its data from `fetch-pythainlp.sh`, else [`LanguageError::MissingData`]) |
+//! | `BurmeseTokenizer` (mya, my, shn, ksw, mnw, ...) | [`WordTokenizer::Burmese`]: pyidaungsu 0.1.4's CRF word segmentation, exact ([`crate::burmese`]; its model from `fetch-pyidaungsu.sh`, else [`LanguageError::MissingData`]), datatrove's whitespace sentence regex |
+//! | `KhmerTokenizer` (khm, km, cmo_Khmr, ...) | [`WordTokenizer::Khmer`]: khmer-nltk 1.6's CRF words and its sentence split, exact ([`crate::khmer`]; its model from `fetch-khmernltk.sh`, else [`LanguageError::MissingData`]) |
+//! | `LaoTokenizer` (lao, lo, ncq, ...) | [`WordTokenizer::Lao`]: LaoNLP 1.3.0's dictionary maximal matching and its sentence rule, exact ([`crate::lao`]; its word list from `fetch-laonlp.sh`, else [`LanguageError::MissingData`]) |
+//! | Tibetan, Kiwi | not yet: [`LanguageError::NotImplemented`] |
 //! | `StanzaTokenizer` (neural, models from a hub) | never: [`LanguageError::Stanza`] |
 //!
 //! Nothing falls back to English silently: a code datatrove does not know is an error listing
@@ -129,6 +133,16 @@ pub enum WordTokenizer {
     /// datatrove's `IndicNLPTokenizer(lang)`: the Indic NLP Library's `trivial_tokenize` and
     /// `sentence_split` for its language argument (`hi`, `ur`, `bn`, `ta`, ...).
     IndicNlp(&'static str),
+    /// datatrove's `ThaiTokenizer`: PyThaiNLP's `newmm-safe` words and `crfcut` sentences.
+    Thai(&'static crate::thai::Thai),
+    /// datatrove's `BurmeseTokenizer`: pyidaungsu's CRF words, the whitespace tokenizer's
+    /// sentences.
+    Burmese(&'static crate::burmese::Burmese),
+    /// datatrove's `KhmerTokenizer`: khmer-nltk's CRF words (built from its cleaned text, so
+    /// owned) and its separator-based sentences.
+    Khmer(&'static crate::khmer::Khmer),
+    /// datatrove's `LaoTokenizer`: LaoNLP's dictionary words and `.`-based sentences.
+    Lao(&'static crate::lao::Lao),
 }
 
 impl WordTokenizer {
@@ -145,6 +159,10 @@ impl WordTokenizer {
                 .map(Cow::Borrowed)
                 .collect(),
             WordTokenizer::IndicNlp(lang) => crate::indic::words(text, lang),
+            WordTokenizer::Thai(t) => t.words(text).into_iter().map(Cow::Borrowed).collect(),
+            WordTokenizer::Burmese(b) => b.words(text),
+            WordTokenizer::Khmer(k) => k.words(text).into_iter().map(Cow::Owned).collect(),
+            WordTokenizer::Lao(l) => l.words(text).into_iter().map(Cow::Borrowed).collect(),
         }
     }
 
@@ -178,8 +196,13 @@ impl WordTokenizer {
     pub fn sentence_count(&self, text: &str) -> usize {
         match self {
             WordTokenizer::Spacy(t) => t.sentence_count(text),
-            WordTokenizer::Whitespace(_) => whitespace_sentences(text).len().max(1),
+            WordTokenizer::Whitespace(_) | WordTokenizer::Burmese(_) => {
+                whitespace_sentences(text).len().max(1)
+            }
             WordTokenizer::IndicNlp(_) => self.try_sentence_count(text).unwrap_or(1),
+            WordTokenizer::Thai(t) => t.sent_tokenize(text).len().max(1),
+            WordTokenizer::Khmer(k) => k.sent_tokenize(text).len().max(1),
+            WordTokenizer::Lao(l) => l.sent_tokenize(text).len().max(1),
             WordTokenizer::Jieba(j) => {
                 let toks = crate::jieba::spacy_tokens(j, text);
                 crate::tokenizer::sentence_starts(text, &toks).len().max(1)
@@ -217,8 +240,17 @@ impl WordTokenizer {
             WordTokenizer::Jieba(j) => {
                 crate::tokenizer::spans_of(text, &crate::jieba::spacy_tokens(j, text))
             }
-            WordTokenizer::Whitespace(_) => {
-                let sents = whitespace_sentences(text);
+            WordTokenizer::Whitespace(_)
+            | WordTokenizer::Burmese(_)
+            | WordTokenizer::Thai(_)
+            | WordTokenizer::Khmer(_)
+            | WordTokenizer::Lao(_) => {
+                let sents = match self {
+                    WordTokenizer::Thai(t) => t.sent_tokenize(text),
+                    WordTokenizer::Khmer(k) => k.sent_tokenize(text),
+                    WordTokenizer::Lao(l) => l.sent_tokenize(text),
+                    _ => whitespace_sentences(text),
+                };
                 if sents.len() == 1 {
                     return vec![(0, text.len())];
                 }
@@ -238,7 +270,10 @@ impl WordTokenizer {
     /// datatrove's `sent_tokenize(text)`: the sentences, stripped, empty ones dropped.
     pub fn sent_tokenize<'t>(&self, text: &'t str) -> Vec<&'t str> {
         match self {
-            WordTokenizer::Whitespace(_) => whitespace_sentences(text),
+            WordTokenizer::Whitespace(_) | WordTokenizer::Burmese(_) => whitespace_sentences(text),
+            WordTokenizer::Thai(t) => t.sent_tokenize(text),
+            WordTokenizer::Khmer(k) => k.sent_tokenize(text),
+            WordTokenizer::Lao(l) => l.sent_tokenize(text),
             _ => self
                 .span_tokenize(text)
                 .into_iter()
@@ -257,31 +292,38 @@ impl WordTokenizer {
             WordTokenizer::Jieba(j) => {
                 crate::tokenizer::sentences_of(text, &crate::jieba::spacy_tokens(j, text))
             }
-            WordTokenizer::Whitespace(_) => {
-                // simple_span_tokenize: one sentence -> the whole text; else each stripped
-                // sentence is found with text.index(sent, start) and ends a span
-                let sents = whitespace_sentences(text);
-                if sents.len() <= 1 {
-                    return vec![text];
-                }
-                let mut ends = Vec::with_capacity(sents.len());
-                let mut start = 0usize;
-                for s in &sents {
-                    let at = start + text[start..].find(s).expect("a sentence is in its text");
-                    start = at + s.len();
-                    ends.push(start);
-                }
-                let mut out = Vec::with_capacity(ends.len());
-                let mut a = 0usize;
-                for &b in &ends[..ends.len() - 1] {
-                    out.push(&text[a..b]);
-                    a = b;
-                }
-                out.push(&text[a..]);
-                out
+            WordTokenizer::Whitespace(_) | WordTokenizer::Burmese(_) => {
+                simple_span_split(text, &whitespace_sentences(text))
             }
+            WordTokenizer::Thai(t) => simple_span_split(text, &t.sent_tokenize(text)),
+            WordTokenizer::Khmer(k) => simple_span_split(text, &k.sent_tokenize(text)),
+            WordTokenizer::Lao(l) => simple_span_split(text, &l.sent_tokenize(text)),
         }
     }
+}
+
+/// `split_into_sentences` over datatrove's `simple_span_tokenize(text, sents)`: one sentence (or
+/// none) -> the whole text; else each stripped sentence is found with `text.index(sent, start)`
+/// and ends a span; the text is cut at the span ends but the last.
+fn simple_span_split<'t>(text: &'t str, sents: &[&str]) -> Vec<&'t str> {
+    if sents.len() <= 1 {
+        return vec![text];
+    }
+    let mut ends = Vec::with_capacity(sents.len());
+    let mut start = 0usize;
+    for s in sents {
+        let at = start + text[start..].find(s).expect("a sentence is in its text");
+        start = at + s.len();
+        ends.push(start);
+    }
+    let mut out = Vec::with_capacity(ends.len());
+    let mut a = 0usize;
+    for &b in &ends[..ends.len() - 1] {
+        out.push(&text[a..b]);
+        a = b;
+    }
+    out.push(&text[a..]);
+    out
 }
 
 /// datatrove's `WhitespaceTokenizer.sent_tokenize`: `regex.findall` of its sentence pattern,
@@ -421,10 +463,34 @@ pub fn word_tokenizer(language: &str) -> Result<WordTokenizer, LanguageError> {
             language: language.to_string(),
             stanza_code: arg.to_string(),
         }),
-        "ThaiTokenizer" => Err(not_impl("PyThaiNLP's newmm-safe tokenizer".into())),
-        "BurmeseTokenizer" => Err(not_impl("pyidaungsu's Burmese tokenizer".into())),
-        "KhmerTokenizer" => Err(not_impl("khmer-nltk's tokenizer".into())),
-        "LaoTokenizer" => Err(not_impl("LaoNLP's tokenizer".into())),
+        "ThaiTokenizer" => crate::thai::shared()
+            .map(WordTokenizer::Thai)
+            .map_err(|message| LanguageError::MissingData {
+                language: language.to_string(),
+                tokenizer: "PyThaiNLP 5.4.0's newmm-safe and crfcut tokenizers".into(),
+                message,
+            }),
+        "BurmeseTokenizer" => crate::burmese::shared()
+            .map(WordTokenizer::Burmese)
+            .map_err(|message| LanguageError::MissingData {
+                language: language.to_string(),
+                tokenizer: "pyidaungsu 0.1.4's Burmese word segmenter".into(),
+                message,
+            }),
+        "KhmerTokenizer" => crate::khmer::shared()
+            .map(WordTokenizer::Khmer)
+            .map_err(|message| LanguageError::MissingData {
+                language: language.to_string(),
+                tokenizer: "khmer-nltk 1.6's word and sentence tokenizers".into(),
+                message,
+            }),
+        "LaoTokenizer" => crate::lao::shared()
+            .map(WordTokenizer::Lao)
+            .map_err(|message| LanguageError::MissingData {
+                language: language.to_string(),
+                tokenizer: "LaoNLP 1.3.0's word and sentence tokenizers".into(),
+                message,
+            }),
         "TibetanTokenizer" => Err(not_impl("botok's Tibetan tokenizer".into())),
         "IndicNLPTokenizer" => Ok(WordTokenizer::IndicNlp(arg)),
         "KiwiTokenizer" => Err(not_impl("Kiwi (kiwipiepy)".into())),
@@ -526,12 +592,13 @@ mod tests {
             .expect("a Stanza language");
         let e = word_tokenizer(stanza).unwrap_err().to_string();
         assert!(e.contains("Stanza") && e.contains("\"und\""), "{e}");
-        assert!(
-            word_tokenizer("tha")
-                .unwrap_err()
-                .to_string()
-                .contains("PyThaiNLP")
-        );
+        for (code, name) in [("bod", "botok"), ("kor", "Kiwi")] {
+            let e = word_tokenizer(code).unwrap_err();
+            assert!(
+                matches!(e, LanguageError::NotImplemented { .. }) && e.to_string().contains(name),
+                "{e}"
+            );
+        }
     }
 
     #[test]

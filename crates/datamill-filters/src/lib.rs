@@ -46,16 +46,21 @@
 
 #![forbid(unsafe_code)]
 
+pub mod burmese;
+pub mod data;
 pub mod dt_text;
 pub mod filters;
 pub mod indic;
 mod indic_data;
 pub mod jieba;
+pub mod khmer;
 pub mod lang;
+pub mod lao;
 pub mod presets;
 pub mod pystr;
 mod pytables;
 pub mod text;
+pub mod thai;
 pub mod tokenizer;
 
 pub use filters::{

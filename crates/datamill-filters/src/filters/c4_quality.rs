@@ -15,8 +15,10 @@
 //! "eng", "de", "deu", "rus_Cyrl", ...): words (and sentences) come from the tokenizer datatrove
 //! uses for it, reproduced exactly for the 57 spaCy rule-based classes (`xx` included),
 //! datatrove's whitespace tokenizer and jieba (Chinese: `cmn_Hani`, ...; its dictionary from
-//! `fetch-jieba.sh`) and the Indic NLP Library's rules (Hindi, Bengali, Tamil, Urdu, ...);
-//! languages datatrove gives Stanza, Sudachi, PyThaiNLP, Kiwi, ... are refused with an error naming that tokenizer and an alternative, and an
+//! `fetch-jieba.sh`), the Indic NLP Library's rules (Hindi, Bengali, Tamil, Urdu, ...),
+//! PyThaiNLP (Thai), pyidaungsu (Burmese), khmer-nltk (Khmer) and LaoNLP (Lao) (their data from
+//! the crate's `fetch-*.sh` scripts);
+//! languages datatrove gives Stanza, Sudachi, botok, Kiwi, ... are refused with an error naming that tokenizer and an alternative, and an
 //! unknown code with the close codes.
 //!
 //! Drop reasons: `lorem_ipsum`, `curly_bracket`, `too_few_sentences`.
