@@ -13,6 +13,8 @@
 //!   equal keys differently. The port below replays each vector instruction lane by lane (one
 //!   8-lane register = `[T; 8]`), so equal keys come out in the AVX-512 order on any machine.
 //!   Golden test: `tests/npsort_golden.rs` against numpy on this dispatch target.
+//! * [`random`]: numpy's `default_rng` (SeedSequence + PCG64) and `Generator.permutation`, bit
+//!   for bit (the mixer's epoch orders can be recomputed in numpy).
 //! * [`np_sum`]: numpy's pairwise summation of float64, whose rounding `np.sum` / `np.mean`
 //!   results carry (cleanlab's means, datatrove's score averages, data-selection's shares).
 //! * [`np_dot`] / [`np_dot_sparse`]: numpy's float64 `np.dot` of two vectors as OpenBLAS's
@@ -23,6 +25,7 @@
 //! * [`percentile`]: `np.percentile` (linear), to the last bit (numpy's `_lerp`).
 
 mod dot;
+pub mod random;
 pub use dot::{np_dot, np_dot_sparse};
 
 /// numpy's pairwise summation (`DOUBLE_pairwise_sum`), which `np.sum`, `np.mean` and row sums
