@@ -42,6 +42,9 @@ enum Command {
     LabelIssues(cmd::label_issues::LabelIssuesArgs),
     /// Train a fastText-compatible supervised classifier (a quality filter) from labeled JSONL.
     TrainClassifier(cmd::train_classifier::TrainClassifierArgs),
+    /// Plan and write a token-budgeted mixture of sources (MIX.toml): weights, phases, epochs,
+    /// document shards and Megatron/datatrove/numpy token files with a manifest.
+    Mix(cmd::mix::MixArgs),
 }
 
 /// Exit code for bad pipelines, bad input files and refused runs.
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::TrainClassifier(args) => {
             or_fail(cmd::train_classifier::run(&args, &mut Stdout::default()))
         }
+        Command::Mix(args) => cmd::mix::run(&args),
     }
 }
 

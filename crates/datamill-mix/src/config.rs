@@ -61,7 +61,9 @@ impl TokenAmount {
             return Ok(TokenAmount::All);
         }
         let bad = || {
-            format!("`{s}` is not a token count (examples: 1000000, \"2M\", \"2.5B\", \"1e9\", \"all\")")
+            format!(
+                "`{s}` is not a token count (examples: 1000000, \"2M\", \"2.5B\", \"1e9\", \"all\")"
+            )
         };
         let (num, mult) = match t.chars().last() {
             Some(c) if c.is_ascii_alphabetic() && !t.ends_with(['e', 'E']) => {
@@ -78,7 +80,7 @@ impl TokenAmount {
         };
         let v: f64 = num.trim().parse().map_err(|_| bad())?;
         let v = v * mult;
-        if !(v.is_finite() && v >= 0.0 && v < 1.8e19) {
+        if !(v.is_finite() && (0.0..1.8e19).contains(&v)) {
             return Err(bad());
         }
         Ok(TokenAmount::Tokens(v.round() as u64))
@@ -279,6 +281,11 @@ pub struct DdConfig {
     pub max_log2: u32,
     /// Curriculum odds per bucket from `min_log2` up (default Grow-P2: 2^(max−k)).
     pub odds: Option<Vec<f64>>,
+    /// Split over-long documents at random bucket sizes (p(k) ∝ 2^(max−k)), seeded, as the
+    /// reference's default does; `false` (the default) keeps the longest chunks, as
+    /// `get_binary(randomize=False)`.
+    #[serde(default)]
+    pub randomize: bool,
 }
 
 fn default_min_log2() -> u32 {
@@ -422,7 +429,12 @@ pub fn key_line(src: &str, table: &str, i: Option<usize>, key: &str) -> usize {
     for (n, l) in src.lines().enumerate() {
         let t = l.trim();
         if t.starts_with('[') {
-            let name = t.trim_start_matches('[').split(']').next().unwrap_or("").trim();
+            let name = t
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim();
             let is_array = t.starts_with("[[");
             inside = false;
             if name == table {
@@ -515,7 +527,10 @@ impl MixFile {
                     table,
                     i,
                     key,
-                    format!("{what}: `{name}` is not a source (sources: {})", self.names()),
+                    format!(
+                        "{what}: `{name}` is not a source (sources: {})",
+                        self.names()
+                    ),
                 ));
             }
             if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
@@ -531,7 +546,12 @@ impl MixFile {
     }
 
     fn names(&self) -> String {
-        let v: Vec<&str> = self.config.sources.iter().map(|s| s.name.as_str()).collect();
+        let v: Vec<&str> = self
+            .config
+            .sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
         v.join(", ")
     }
 
@@ -557,12 +577,7 @@ impl MixFile {
             ));
         }
         if c.budget == TokenAmount::Tokens(0) {
-            return Err(self.err(
-                "",
-                None,
-                "budget",
-                "`budget` is 0 tokens".into(),
-            ));
+            return Err(self.err("", None, "budget", "`budget` is 0 tokens".into()));
         }
         if c.cycles == 0 {
             return Err(self.err("", None, "cycles", "`cycles` must be at least 1".into()));
@@ -671,7 +686,12 @@ impl MixFile {
         if let Some(t) = w.tau
             && !(t.is_finite() && t > 0.0)
         {
-            return Err(self.err("weights", None, "tau", format!("`tau` = {t} must be positive")));
+            return Err(self.err(
+                "weights",
+                None,
+                "tau",
+                format!("`tau` = {t} must be positive"),
+            ));
         }
         self.check_shares("weights", None, "fixed", "`[weights].fixed`", &w.fixed)?;
         let any_weight = c.sources.iter().any(|s| s.weight.is_some());
@@ -771,7 +791,10 @@ impl MixFile {
             if let Some(fx) = &p.fixed {
                 self.check_shares("phase", Some(i), "fixed", &what, fx)?;
             }
-            let pm = p.method.or(p.weights.as_ref().map(|_| Method::Manual)).unwrap_or(method);
+            let pm = p
+                .method
+                .or(p.weights.as_ref().map(|_| Method::Manual))
+                .unwrap_or(method);
             if pm == Method::Manual && p.weights.is_none() {
                 self.check_manual_sources()?;
             }
@@ -891,11 +914,13 @@ impl MixFile {
     /// The default method of phases (see [`WeightsConfig::method`]).
     pub fn default_method(&self) -> Method {
         let c = &self.config;
-        c.weights.method.unwrap_or(if c.sources.iter().any(|s| s.weight.is_some()) {
-            Method::Manual
-        } else {
-            Method::Proportional
-        })
+        c.weights
+            .method
+            .unwrap_or(if c.sources.iter().any(|s| s.weight.is_some()) {
+                Method::Manual
+            } else {
+                Method::Proportional
+            })
     }
 
     /// Resolves a path written in the file.
@@ -992,17 +1017,24 @@ mod tests {
         assert!(msg.contains("max_epochs"), "{msg}");
         let (_, msg) = err(&format!("{HEAD}{SRC}[weights]\nmethod = \"temperature\"\n"));
         assert!(msg.contains("tau"), "{msg}");
-        let (line, msg) = err(&format!("{HEAD}{SRC}[[source]]\nname = \"a\"\npaths = [\"c\"]\n"));
+        let (line, msg) = err(&format!(
+            "{HEAD}{SRC}[[source]]\nname = \"a\"\npaths = [\"c\"]\n"
+        ));
         assert!(msg.contains("defined twice"), "{msg}");
         assert_eq!(line, 11);
         let (_, msg) = err("version = 1\nbudget = 5\n[[source]]\nname = \"a\"\npaths = [\"a\"]\n");
         assert!(msg.contains("no token counts"), "{msg}");
-        let (_, msg) = err(&format!("{HEAD}{SRC}[output]\ntokenized = [\"megatron\"]\n"));
+        let (_, msg) = err(&format!(
+            "{HEAD}{SRC}[output]\ntokenized = [\"megatron\"]\n"
+        ));
         assert!(msg.contains("need a `tokenizer`"), "{msg}");
         let (_, msg) = err(&format!("{HEAD}{SRC}[output]\ntokenized = [\"hdf5\"]\n"));
         assert!(msg.contains("megatron"), "{msg}");
         let (_, msg) = err(&format!("{HEAD}{SRC}max_epochs = 0\n"));
-        assert!(msg.contains("source `b`") && msg.contains("max_epochs"), "{msg}");
+        assert!(
+            msg.contains("source `b`") && msg.contains("max_epochs"),
+            "{msg}"
+        );
         let (_, msg) = err(&format!(
             "{HEAD}[[source]]\nname = \"../x\"\npaths = [\"a\"]\n"
         ));
@@ -1011,7 +1043,8 @@ mod tests {
 
     #[test]
     fn key_lines() {
-        let src = "a = 1\n[[source]]\nname = \"x\"\n[[source]]\nname = \"y\"\nw = 2\n[output]\nw = 3\n";
+        let src =
+            "a = 1\n[[source]]\nname = \"x\"\n[[source]]\nname = \"y\"\nw = 2\n[output]\nw = 3\n";
         assert_eq!(key_line(src, "source", Some(1), "w"), 6);
         assert_eq!(key_line(src, "source", Some(0), "w"), 2);
         assert_eq!(key_line(src, "output", None, "w"), 8);

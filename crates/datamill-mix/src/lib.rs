@@ -7,12 +7,23 @@
 //! * [`weights`]: proportional, temperature and UniMax weights with epoch caps;
 //! * [`plan`]: phases with exact token boundaries, epochs and effective tokens under the
 //!   data-constrained law of `datamill-scaling`;
-//! * [`sample`]: the seeded training sequence (RS2-style epochs, interleaving by weight).
+//! * [`sample`]: the seeded training sequence (RS2-style epochs, interleaving by weight);
+//! * [`index`] (counting pass) and [`write`] (write pass): the two passes of tasks, resumable;
+//! * [`formats`]: Megatron `.bin`/`.idx`, datatrove `.ds`, flat numpy token files;
+//! * [`dd`]: Dataset Decomposition buckets;
+//! * [`run`]: the whole command, ending with `manifest.json`.
 
 pub mod config;
+pub mod dd;
 pub mod error;
+pub mod formats;
+pub mod index;
 pub mod plan;
+pub mod run;
 pub mod sample;
+pub mod tasks;
+pub mod tokenize;
 pub mod weights;
+pub mod write;
 
 pub use error::MixError;

@@ -259,7 +259,9 @@ pub fn plan(f: &MixFile, counts: &[SourceCounts]) -> Result<Plan, MixError> {
                 start,
                 end,
                 method: spec.method,
-                tau: (spec.method == Method::Temperature).then_some(spec.tau).flatten(),
+                tau: (spec.method == Method::Temperature)
+                    .then_some(spec.tau)
+                    .flatten(),
                 fixed: spec.fixed.clone(),
                 weights,
                 tokens,
@@ -298,7 +300,7 @@ pub fn plan(f: &MixFile, counts: &[SourceCounts]) -> Result<Plan, MixError> {
             ));
         }
         let effective = if total > 0.0 {
-            law.effective_data(total, u)
+            law.effective_data(total, u.min(total))
         } else {
             0.0
         };
@@ -449,7 +451,7 @@ fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -563,7 +565,8 @@ mod tests {
     fn unimax_fixture_through_the_plan() {
         let src = format!(
             "version = 1\nbudget = 250e9\ntoken_field = \"n\"\n{}{}[weights]\nmethod = \"unimax\"\nmax_epochs = 4\n",
-            SRC3, "[[source]]\nname = \"d\"\npaths = [\"d\"]\n[[source]]\nname = \"e\"\npaths = [\"e\"]\n"
+            SRC3,
+            "[[source]]\nname = \"d\"\npaths = [\"d\"]\n[[source]]\nname = \"e\"\npaths = [\"e\"]\n"
         );
         let p = plan(
             &file(&src),
@@ -628,7 +631,10 @@ mod tests {
             "version = 1\nbudget = 100000\ntoken_field = \"n\"\n{SRC3}[weights]\nmethod = \"unimax\"\nmax_epochs = 2\n"
         );
         let e = plan(&file(&src), &counts(&[100, 200, 300])).unwrap_err();
-        assert!(e.to_string().contains("larger than `max_epochs` allows"), "{e}");
+        assert!(
+            e.to_string().contains("larger than `max_epochs` allows"),
+            "{e}"
+        );
         // An empty source.
         let mut n = counts(&[100, 200, 300]);
         n[1].docs = 0;

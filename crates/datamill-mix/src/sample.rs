@@ -149,8 +149,8 @@ impl Stream {
             if epoch >= MAX_EPOCHS {
                 return Err(SampleError::TooManyEpochs(self.source));
             }
-            self.perm =
-                Pcg64::from_entropy(&[seed, self.source as u64, epoch]).permutation(self.n as usize);
+            self.perm = Pcg64::from_entropy(&[seed, self.source as u64, epoch])
+                .permutation(self.n as usize);
         }
         self.drawn += 1;
         Ok((epoch, self.perm[pos as usize]))
@@ -282,6 +282,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn epochs_are_rs2_passes_and_every_document_is_accounted_for() {
         let lens = lens_for(&[(50, 40), (300, 40), (1000, 40)], 7);
         let c = counts(&lens);
@@ -306,7 +307,10 @@ mod tests {
                 *seen.entry((d.epoch(), d.doc())).or_default() += 1;
                 per_epoch.entry(d.epoch()).or_default().push(d.doc());
             }
-            assert!(seen.values().all(|&k| k == 1), "a document repeated in one epoch");
+            assert!(
+                seen.values().all(|&k| k == 1),
+                "a document repeated in one epoch"
+            );
             for e in 0..st.full_epochs {
                 let order = &per_epoch[&e];
                 assert_eq!(order, &epoch_order(11, s, e, n as usize));
@@ -363,7 +367,11 @@ mod tests {
         let mut longest = 0;
         let mut run = 0;
         for w in main.windows(2) {
-            run = if w[0].source() == w[1].source() { run + 1 } else { 0 };
+            run = if w[0].source() == w[1].source() {
+                run + 1
+            } else {
+                0
+            };
             longest = longest.max(run);
         }
         assert!(longest < 6, "longest run {longest}");

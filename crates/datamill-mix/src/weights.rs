@@ -50,7 +50,7 @@ pub fn capped(desired: &[f64], caps: &[f64], budget: f64) -> Result<Vec<f64>, Sh
         let taken: f64 = (0..n).filter(|&i| fixed[i]).map(|i| out[i]).sum();
         let rest = budget - taken;
         let wsum: f64 = free.iter().map(|&i| desired[i]).sum();
-        if free.is_empty() || !(wsum > 0.0) {
+        if free.is_empty() || wsum.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             if rest > budget * 1e-12 {
                 return Err(Shortfall {
                     budget,

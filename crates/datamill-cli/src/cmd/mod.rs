@@ -3,6 +3,7 @@
 //! exit code 2).
 
 pub mod label_issues;
+pub mod mix;
 pub mod plan;
 pub mod report;
 pub mod run;

@@ -12,8 +12,9 @@
 //! `field` (default `"token_count"`), `add_special_tokens` (default false: count the text's
 //! tokens only; true adds e.g. BERT's `[CLS]`/`[SEP]`). Counter: `tokens` (the total).
 //!
-//! Needs the `tokenizers` cargo feature of `datamill-stages` (on by default); without it the
-//! stage is still known but refuses to build.
+//! A `tokenizer.json.zst` (zstd-compressed) is read as well. Needs the `tokenizers` cargo
+//! feature of `datamill-stages` (on by default); without it the stage is still known but
+//! refuses to build. [`load_tokenizer`] is the loader the mixer (`datamill mix`) shares.
 //!
 //! ```toml
 //! [[stage]]
@@ -79,15 +80,7 @@ mod imp {
     }
 
     pub(super) fn build(c: &TokenCount, path: &std::path::Path) -> Result<Step, StageError> {
-        let mut tok = tokenizers::Tokenizer::from_file(path).map_err(|e| {
-            StageError::config(
-                "tokenizer",
-                format!("'{}' is not a usable tokenizer.json: {e}", path.display()),
-            )
-        })?;
-        tok.with_padding(None);
-        tok.with_truncation(None)
-            .map_err(|e| StageError::config("tokenizer", e.to_string()))?;
+        let tok = load_tokenizer(path).map_err(|e| StageError::config("tokenizer", e))?;
         Ok(Step::Map(Box::new(Built {
             tok,
             field: c.field.clone(),
@@ -112,6 +105,26 @@ mod imp {
             Ok(Verdict::Keep)
         }
     }
+}
+
+/// Loads a Hugging Face `tokenizer.json` (or a zstd-compressed `tokenizer.json.zst`) with the
+/// padding and truncation stored in the file switched off, so that encodings have the whole
+/// text's tokens. The error names the file.
+#[cfg(feature = "tokenizers")]
+pub fn load_tokenizer(path: &std::path::Path) -> Result<tokenizers::Tokenizer, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    let bytes = if path.extension().is_some_and(|e| e == "zst") {
+        zstd::stream::decode_all(&bytes[..])
+            .map_err(|e| format!("'{}' is not a zstd file: {e}", path.display()))?
+    } else {
+        bytes
+    };
+    let mut tok = tokenizers::Tokenizer::from_bytes(&bytes)
+        .map_err(|e| format!("'{}' is not a usable tokenizer.json: {e}", path.display()))?;
+    tok.with_padding(None);
+    tok.with_truncation(None).map_err(|e| e.to_string())?;
+    Ok(tok)
 }
 
 #[cfg(not(feature = "tokenizers"))]
