@@ -104,7 +104,10 @@ fn bad_input_exits_2_and_writes_nothing() {
     let ex = repo().join("examples");
     let data = ex.join("data/en_prose_sample.jsonl.zst");
     let tok = ex.join("models/gpt2-tokenizer.json.zst");
-    let head = format!("version = 1\nbudget = 1000\ntokenizer = \"{}\"\n", tok.display());
+    let head = format!(
+        "version = 1\nbudget = 1000\ntokenizer = \"{}\"\n",
+        tok.display()
+    );
     let src = |name: &str, path: &str, extra: &str| {
         format!("[[source]]\nname = \"{name}\"\npaths = [\"{path}\"]\n{extra}")
     };
@@ -157,7 +160,11 @@ fn bad_input_exits_2_and_writes_nothing() {
         assert_eq!(o.status.code(), Some(2), "case {i}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(want), "case {i}: {err}");
-        assert!(tree(&out).is_empty(), "case {i} wrote {:?}", tree(&out).keys());
+        assert!(
+            tree(&out).is_empty(),
+            "case {i} wrote {:?}",
+            tree(&out).keys()
+        );
     }
 }
 
@@ -193,8 +200,12 @@ fn kill_mixture(dir: &Path) -> PathBuf {
              [[source]]\nname = \"c\"\npaths = [\"{}\"]\nweight = 0.1\n\
              [output]\ntokenized = [\"megatron\", \"datatrove\", \"numpy\"]\npart_tokens = 20000\n\
              dd = {{ min_log2 = 5, max_log2 = 9 }}\n",
-            repo().join("examples/models/gpt2-tokenizer.json.zst").display(),
-            repo().join("examples/data/target/manpages.jsonl.zst").display(),
+            repo()
+                .join("examples/models/gpt2-tokenizer.json.zst")
+                .display(),
+            repo()
+                .join("examples/data/target/manpages.jsonl.zst")
+                .display(),
         )
         .replace(
             "name = \"a\"\npaths = [\"a.jsonl\"]\n",

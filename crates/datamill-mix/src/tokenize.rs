@@ -67,7 +67,7 @@ mod imp {
         sha256: String,
         err: &dyn Fn(String) -> MixError,
     ) -> Result<Tok, MixError> {
-        let mut tok = datamill_stages::token_count::load_tokenizer(path).map_err(err)?;
+        let mut tok = datamill_stages::annotate::token_count::load_tokenizer(path).map_err(err)?;
         let vocab_size = tok.get_vocab_size(true);
         let eos = match eos {
             None => None,
