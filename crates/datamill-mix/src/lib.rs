@@ -8,7 +8,7 @@
 //! * [`plan`]: phases with exact token boundaries, epochs and effective tokens under the
 //!   data-constrained law of `datamill-scaling`;
 //! * [`sample`]: the seeded training sequence (RS2-style epochs, interleaving by weight);
-//! * [`index`] (counting pass) and [`write`] (write pass): the two passes of tasks, resumable;
+//! * [`index`] (counting pass) and [`mod@write`] (write pass): the two passes of tasks, resumable;
 //! * [`formats`]: Megatron `.bin`/`.idx`, datatrove `.ds`, flat numpy token files;
 //! * [`dd`]: Dataset Decomposition buckets;
 //! * [`run`]: the whole command, ending with `manifest.json`.
