@@ -45,6 +45,8 @@ enum Command {
     /// Plan and write a token-budgeted mixture of sources (MIX.toml): weights, phases, epochs,
     /// document shards and Megatron/datatrove/numpy token files with a manifest.
     Mix(cmd::mix::MixArgs),
+    /// Learn mixture weights from proxy runs (RegMix, the data mixing law) into a weights file.
+    MixWeights(cmd::mix_weights::MixWeightsArgs),
 }
 
 /// Exit code for bad pipelines, bad input files and refused runs.
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
             or_fail(cmd::train_classifier::run(&args, &mut Stdout::default()))
         }
         Command::Mix(args) => cmd::mix::run(&args),
+        Command::MixWeights(args) => or_fail(cmd::mix_weights::run(&args, &mut Stdout::default())),
     }
 }
 

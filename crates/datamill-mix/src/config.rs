@@ -192,6 +192,9 @@ pub struct WeightsConfig {
     /// the other sources share the rest by the method.
     #[serde(default)]
     pub fixed: BTreeMap<String, f64>,
+    /// Manual weights read from a JSON file (`datamill mix-weights` output, or an object of
+    /// source → share), relative to the mixture file; implies `method = "manual"`.
+    pub weights_file: Option<String>,
 }
 
 /// `[[phase]]`: a part of the budget with its own weights.
@@ -210,6 +213,8 @@ pub struct PhaseConfig {
     pub weights: Option<BTreeMap<String, f64>>,
     /// Fixed shares in this phase (replaces `[weights].fixed`).
     pub fixed: Option<BTreeMap<String, f64>>,
+    /// This phase's manual weights from a JSON file (see [`WeightsConfig::weights_file`]).
+    pub weights_file: Option<String>,
 }
 
 /// `[repetition]`: how repeated data is valued.
@@ -489,14 +494,106 @@ impl MixFile {
             line: e.span().map(|s| line_of(source, s.start)).unwrap_or(0),
             message: e.message().trim().to_string(),
         })?;
-        let f = MixFile {
+        let mut f = MixFile {
             config,
             path: path.to_path_buf(),
             base_dir: base_dir.to_path_buf(),
             source: source.to_string(),
         };
+        f.read_weight_files()?;
         f.check()?;
         Ok(f)
+    }
+
+    /// Reads a weights file: an object with a `weights` object (what `datamill mix-weights`
+    /// writes) or an object of source → share.
+    fn weights_from(&self, file: &str) -> Result<BTreeMap<String, f64>, String> {
+        let p = self.resolve(file);
+        let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        let obj = v
+            .get("weights")
+            .unwrap_or(&v)
+            .as_object()
+            .ok_or_else(|| format!("{}: not an object of source -> share", p.display()))?;
+        let mut out = BTreeMap::new();
+        for (k, x) in obj {
+            let share = x
+                .as_f64()
+                .ok_or_else(|| format!("{}: the share of `{k}` is not a number", p.display()))?;
+            out.insert(k.clone(), share);
+        }
+        Ok(out)
+    }
+
+    /// Turns `weights_file`s into the manual weights they hold.
+    fn read_weight_files(&mut self) -> Result<(), MixError> {
+        if let Some(file) = self.config.weights.weights_file.clone() {
+            let w = self
+                .weights_from(&file)
+                .map_err(|m| self.err("weights", None, "weights_file", m))?;
+            for (i, s) in self.config.sources.iter().enumerate() {
+                if s.weight.is_some() {
+                    return Err(self.err(
+                        "source",
+                        Some(i),
+                        "weight",
+                        format!(
+                            "source `{}` has a `weight` and `[weights].weights_file` gives weights too: keep one",
+                            s.name
+                        ),
+                    ));
+                }
+            }
+            for name in w.keys() {
+                if self.source_index(name).is_none() {
+                    return Err(self.err(
+                        "weights",
+                        None,
+                        "weights_file",
+                        format!(
+                            "{file}: `{name}` is not a source (sources: {})",
+                            self.names()
+                        ),
+                    ));
+                }
+            }
+            if self
+                .config
+                .weights
+                .method
+                .is_some_and(|m| m != Method::Manual)
+            {
+                return Err(self.err(
+                    "weights",
+                    None,
+                    "weights_file",
+                    "`weights_file` gives manual weights: drop `method`".into(),
+                ));
+            }
+            for s in &mut self.config.sources {
+                s.weight = Some(w.get(&s.name).copied().unwrap_or(0.0));
+            }
+            self.config.weights.method = Some(Method::Manual);
+        }
+        for i in 0..self.config.phases.len() {
+            if let Some(file) = self.config.phases[i].weights_file.clone() {
+                if self.config.phases[i].weights.is_some() {
+                    return Err(self.err(
+                        "phase",
+                        Some(i),
+                        "weights_file",
+                        "give `weights` or `weights_file`, not both".into(),
+                    ));
+                }
+                let w = self
+                    .weights_from(&file)
+                    .map_err(|m| self.err("phase", Some(i), "weights_file", m))?;
+                self.config.phases[i].weights = Some(w);
+            }
+        }
+        Ok(())
     }
 
     /// An error at `key` of the `i`-th `[[table]]` (or `[table]`).

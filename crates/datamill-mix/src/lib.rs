@@ -11,13 +11,15 @@
 //! * [`index`] (counting pass) and [`mod@write`] (write pass): the two passes of tasks, resumable;
 //! * [`formats`]: Megatron `.bin`/`.idx`, datatrove `.ds`, flat numpy token files;
 //! * [`dd`]: Dataset Decomposition buckets;
-//! * [`run`]: the whole command, ending with `manifest.json`.
+//! * [`run`]: the whole command, ending with `manifest.json`;
+//! * [`learn`]: learned mixtures (RegMix regressors, the data mixing law) → a weights file.
 
 pub mod config;
 pub mod dd;
 pub mod error;
 pub mod formats;
 pub mod index;
+pub mod learn;
 pub mod plan;
 pub mod run;
 pub mod sample;

@@ -4,6 +4,7 @@
 
 pub mod label_issues;
 pub mod mix;
+pub mod mix_weights;
 pub mod plan;
 pub mod report;
 pub mod run;
