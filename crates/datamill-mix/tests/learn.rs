@@ -119,3 +119,16 @@ fn the_mixer_reads_a_weights_file() {
     let e = MixFile::from_source(&d.path().join("m.toml"), src, d.path()).unwrap_err();
     assert!(e.to_string().contains("`web` is not a source"), "{e}");
 }
+
+#[test]
+fn the_dcpt_planners_mixture_snippet_is_a_valid_phase() {
+    // `datamill scaling dcpt plan --emit-mix` writes a [[phase]] for a mixture file.
+    let snippet = datamill_scaling::dcpt::plan::mix_snippet(0.25, "general", "chem", "a comment");
+    let src = format!(
+        "version = 1\nbudget = 1000\ntoken_field = \"n\"\n[[source]]\nname = \"general\"\npaths = [\"g\"]\n\
+         [[source]]\nname = \"chem\"\npaths = [\"c\"]\n{snippet}"
+    );
+    let f = MixFile::from_source(Path::new("m.toml"), &src, Path::new(".")).unwrap();
+    let w = f.config.phases[0].weights.as_ref().unwrap();
+    assert_eq!((w["general"], w["chem"]), (0.75, 0.25));
+}
