@@ -144,6 +144,7 @@ pub fn describe_sources(f: &MixFile) -> Result<Vec<SourceInput>, MixError> {
                     id: s.id_field.clone(),
                 },
                 max_line_bytes: s.max_line_bytes.0 as usize,
+                replace_invalid_utf8: false,
             },
             token_field: s.token_field.clone().or_else(|| c.token_field.clone()),
         });
@@ -324,6 +325,7 @@ pub fn count_unit(
                         reason: "bad_token_count",
                         message,
                         raw: String::from_utf8_lossy(&line[..line.len().min(4096)]).into_owned(),
+                        raw_bytes: None,
                         bytes: size,
                     })?;
                     continue;
