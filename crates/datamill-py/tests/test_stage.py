@@ -15,13 +15,19 @@ from conftest import REPO, need
 def read_jsonl(path: Path) -> pa.Table:
     comp = "zstd" if path.suffix == ".zst" else None
     with pa.input_stream(str(path), compression=comp) as f:
-        return pj.read_json(f)
+        # One block: types inferred from the whole file, not block by block (see output_ids).
+        return pj.read_json(f, read_options=pj.ReadOptions(block_size=1 << 30))
 
 
 def output_ids(out: Path) -> list:
+    # Only the ids, with an explicit schema: pyarrow infers each block's types on its own, and a
+    # metadata list of date-like strings became list<timestamp[s]> in one block and failed in the
+    # next ("JSON conversion to list<item: timestamp[s]> is not supported").
+    only_id = pj.ParseOptions(explicit_schema=pa.schema([("id", pa.string())]), unexpected_field_behavior="ignore")
     ids = []
     for p in sorted(out.glob("*.jsonl.zst")):
-        ids += read_jsonl(p).column("id").to_pylist()
+        with pa.input_stream(str(p), compression="zstd") as f:
+            ids += pj.read_json(f, parse_options=only_id).column("id").to_pylist()
     return ids
 
 
